@@ -1,0 +1,42 @@
+# The two commands of the README: `make run` and `make test`. Everything else is a helper.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+# pip's marker files: reinstall only when pyproject.toml changes.
+INSTALLED := $(VENV)/.installed
+INSTALLED_TEST := $(VENV)/.installed-test
+
+.PHONY: run test install install-test lint migrate bench clean
+
+run: $(INSTALLED)
+	$(BIN)/carflow dev
+
+test: $(INSTALLED_TEST)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+install: $(INSTALLED)
+install-test: $(INSTALLED_TEST)
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Carflow needs Python 3.11 or newer; set PYTHON=python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(INSTALLED): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet --editable .
+	@touch $@
+
+$(INSTALLED_TEST): $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet --editable '.[test]'
+	@touch $@ $(INSTALLED)
+
+lint: $(INSTALLED_TEST)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check carflow api db activities workflows statemachines worker.py
+	$(BIN)/mypy carflow api db activities workflows statemachines worker.py
+
+migrate: $(INSTALLED)
+	$(BIN)/carflow migrate
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

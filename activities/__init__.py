@@ -1,0 +1,1 @@
+"""Side effects of the workflows: email, e-signature, SMS, documents, records."""

@@ -1,0 +1,171 @@
+"""The email activity: render a French template, send it over SMTP exactly once.
+
+Exactly once, as far as SMTP allows: each logical email has an idempotency key and an
+outbox row. A retry after a successful send finds the row `sent` and stops. The Message-ID
+is derived from the key, so in the one window we cannot close (sent, then crashed before
+the row was marked) the duplicate carries the same Message-ID and mail clients fold it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import formatdate, parseaddr
+from typing import Any
+
+import aiosmtplib
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.email_templates import EmailRenderer, UnknownTemplate
+from carflow.settings import Settings
+from db.models import OutboxEmail
+
+
+@dataclass
+class EmailInput:
+    idempotency_key: str  # unique per logical email, e.g. "proposal-<id>:sent:1"
+    template: str  # name under activities/templates/email/
+    to: list[str]
+    context: dict[str, Any] = field(default_factory=dict)
+    reply_to: str | None = None
+
+
+@dataclass
+class EmailResult:
+    message_id: str
+    already_sent: bool
+
+
+class SmtpMailer:
+    """The SMTP edge, from settings. Tests point it at a real aiosmtpd sink."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @property
+    def where(self) -> str:
+        return f"{self.settings.smtp_host}:{self.settings.smtp_port}"
+
+    async def deliver(self, message: EmailMessage) -> None:
+        s = self.settings
+        await aiosmtplib.send(
+            message,
+            hostname=s.smtp_host,
+            port=s.smtp_port,
+            username=s.smtp_username,
+            password=s.smtp_password.get_secret_value() if s.smtp_password else None,
+            start_tls=s.smtp_starttls,
+            timeout=30,
+        )
+
+
+def message_id_for(key: str, sender: str) -> str:
+    domain = parseaddr(sender)[1].rpartition("@")[2] or "carflow.localhost"
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@{domain}>"
+
+
+class EmailActivities:
+    def __init__(
+        self,
+        settings: Settings,
+        session_factory: async_sessionmaker[AsyncSession],
+        renderer: EmailRenderer,
+        mailer: SmtpMailer,
+    ) -> None:
+        self.settings = settings
+        self.session_factory = session_factory
+        self.renderer = renderer
+        self.mailer = mailer
+
+    @activity.defn(name="send_email")
+    async def send_email(self, data: EmailInput) -> EmailResult:
+        if not data.to:
+            raise ApplicationError("email has no recipient", non_retryable=True, type="BadEmail")
+        try:
+            rendered = self.renderer.render(
+                data.template, {**data.context, "public_url": self.settings.public_url}
+            )
+        except UnknownTemplate as exc:
+            raise ApplicationError(str(exc), non_retryable=True, type="BadEmail") from None
+        message_id = message_id_for(data.idempotency_key, self.settings.mail_from)
+
+        async with self.session_factory() as session:
+            row = await self._outbox_row(session, data, message_id, rendered.subject)
+            if row.status == "sent":
+                return EmailResult(row.message_id, already_sent=True)
+
+            message = EmailMessage()
+            message["From"] = self.settings.mail_from
+            message["To"] = ", ".join(data.to)
+            message["Subject"] = rendered.subject
+            message["Message-ID"] = message_id
+            message["Date"] = formatdate(localtime=False)
+            if data.reply_to:
+                message["Reply-To"] = data.reply_to
+            message.set_content(rendered.text)
+            message.add_alternative(rendered.html, subtype="html")
+
+            row.attempts += 1
+            try:
+                await self.mailer.deliver(message)
+            except aiosmtplib.SMTPRecipientsRefused as exc:
+                await self._fail(session, row, f"SMTP {self.mailer.where} refused the recipients: {exc}")
+                raise ApplicationError(
+                    f"SMTP {self.mailer.where} refused the recipients {data.to}",
+                    non_retryable=True,
+                    type="BadEmail",
+                ) from None
+            except (aiosmtplib.SMTPException, OSError) as exc:
+                reason = _smtp_reason(self.mailer.where, exc)
+                await self._fail(session, row, reason)
+                raise ApplicationError(f"{reason} ({data.idempotency_key})", type="SmtpUnavailable") from None
+            row.status = "sent"
+            row.sent_at = datetime.now(UTC)
+            row.last_error = None
+            await session.commit()
+        activity.logger.info("email sent", extra={"key": data.idempotency_key, "to": data.to})
+        return EmailResult(message_id, already_sent=False)
+
+    async def _outbox_row(
+        self, session: AsyncSession, data: EmailInput, message_id: str, subject: str
+    ) -> OutboxEmail:
+        query = select(OutboxEmail).where(OutboxEmail.idempotency_key == data.idempotency_key)
+        row = await session.scalar(query)
+        if row is not None:
+            return row
+        session.add(
+            OutboxEmail(
+                idempotency_key=data.idempotency_key,
+                message_id=message_id,
+                template=data.template,
+                recipients=", ".join(data.to),
+                subject=subject[:500],
+                status="pending",
+                attempts=0,
+            )
+        )
+        try:
+            await session.commit()
+        except IntegrityError:  # a concurrent attempt inserted it first
+            await session.rollback()
+        row = await session.scalar(query)
+        assert row is not None
+        return row
+
+    async def _fail(self, session: AsyncSession, row: OutboxEmail, reason: str) -> None:
+        row.last_error = reason[:1000]
+        await session.commit()
+
+
+def _smtp_reason(where: str, exc: BaseException) -> str:
+    if isinstance(exc, aiosmtplib.SMTPConnectError | ConnectionRefusedError) or "refused" in str(exc).lower():
+        return f"SMTP {where} refused connection"
+    if isinstance(exc, aiosmtplib.SMTPTimeoutError | TimeoutError):
+        return f"SMTP {where} timed out"
+    return f"SMTP {where} failed: {str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}"

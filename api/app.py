@@ -1,0 +1,75 @@
+"""The FastAPI application: `create_app(settings=None, temporal_client=None)`."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import structlog
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import HTMLResponse
+from temporalio.client import Client
+
+from api.errors import install_error_handlers
+from api.routes import accounts, dev_mailbox, health
+from api.templating import templates
+from api.temporal import TemporalHandle
+from carflow.settings import Settings, load_settings
+from db.session import create_engine, create_session_factory
+
+log = structlog.get_logger("api.access")
+
+
+def create_app(settings: Settings | None = None, temporal_client: Client | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    engine = create_engine(settings)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    app = FastAPI(
+        title="Carflow API",
+        version="0.1.0",
+        summary="Durable workflows for warranty proposals and vehicle listings.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.session_factory = create_session_factory(engine)
+    app.state.temporal = TemporalHandle(settings, temporal_client)
+
+    install_error_handlers(app)
+    app.middleware("http")(_access_log)
+    app.include_router(health.router)
+    app.include_router(accounts.router)
+    if settings.dev:
+        app.include_router(dev_mailbox.router)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    async def home(request: Request) -> Response:
+        return templates.TemplateResponse(request, "home.html", {"settings": settings})
+
+    return app
+
+
+async def _access_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(request_id=request_id)
+    started = time.perf_counter()
+    response = await call_next(request)
+    route = request.scope.get("route")
+    log.info(
+        "request",
+        method=request.method,
+        path=request.url.path,
+        route=getattr(route, "path", None),
+        status=response.status_code,
+        duration_ms=round((time.perf_counter() - started) * 1000, 1),
+    )
+    response.headers["X-Request-ID"] = request_id
+    return response

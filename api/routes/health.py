@@ -1,0 +1,64 @@
+"""`GET /healthz`: is the API able to do its job (database with current schema, Temporal)?"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from api.temporal import TemporalHandle
+from carflow.temporal_client import TemporalUnreachable
+from db.migrate import head_revision
+
+router = APIRouter(tags=["health"])
+
+CHECK_TIMEOUT_S = 3.0
+
+
+async def _database(request: Request) -> dict[str, Any]:
+    settings = request.app.state.settings
+    try:
+        async with asyncio.timeout(CHECK_TIMEOUT_S), request.app.state.session_factory() as session:
+            await session.execute(text("SELECT 1"))
+            revision = await session.scalar(text("SELECT version_num FROM alembic_version"))
+    except TimeoutError:
+        return {"ok": False, "error": "no answer within 3 s"}
+    except Exception as exc:  # noqa: BLE001 - any driver error means "down", reported as text
+        message = str(exc).splitlines()[0][:200]
+        if "alembic_version" in message:
+            return {"ok": False, "error": "schema missing: run `carflow migrate`"}
+        return {"ok": False, "error": message}
+    head = head_revision(settings)
+    if revision != head:
+        return {
+            "ok": False,
+            "error": f"schema at {revision}, expected {head}: run `carflow migrate`",
+        }
+    return {"ok": True, "revision": revision}
+
+
+async def _temporal(request: Request) -> dict[str, Any]:
+    handle: TemporalHandle = request.app.state.temporal
+    settings = request.app.state.settings
+    try:
+        client = await handle.get()
+        healthy = await client.service_client.check_health(timeout=timedelta(seconds=CHECK_TIMEOUT_S))
+    except TemporalUnreachable as exc:
+        return {"ok": False, "error": str(exc)}
+    except Exception as exc:  # noqa: BLE001 - an RPC error here means "down"
+        return {"ok": False, "error": str(exc).splitlines()[0][:200]}
+    if not healthy:
+        return {"ok": False, "error": "Temporal reports itself unhealthy"}
+    return {"ok": True, "address": settings.temporal_address, "namespace": settings.temporal_namespace}
+
+
+@router.get("/healthz", summary="Liveness and readiness: database and Temporal reachability")
+async def healthz(request: Request) -> JSONResponse:
+    database, temporal = await asyncio.gather(_database(request), _temporal(request))
+    ok = database["ok"] and temporal["ok"]
+    body = {"status": "ok" if ok else "unavailable", "database": database, "temporal": temporal}
+    return JSONResponse(body, status_code=200 if ok else 503)

@@ -1,0 +1,196 @@
+"""The one place where Carflow is configured: every setting is an env var prefixed CARFLOW_.
+
+Each field's description is what the README's configuration table shows, so keep them short
+and true. Validation happens here, at start-up, so a wrong value is reported once, by name,
+instead of surfacing later as a stack trace deep in a driver.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+ENV_PREFIX = "CARFLOW_"
+
+# Dev-only defaults; the prod profile refuses to start with them (see _no_dev_secrets_in_prod).
+DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"
+DEV_IBAN_KEY = "dev-insecure-iban-key-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        frozen=True,
+    )
+
+    profile: Literal["dev", "prod"] = Field(
+        "dev", description="`dev` enables the demo data and the /dev/mailbox page."
+    )
+    var_dir: Path = Field(Path("var"), description="Where local state lives (SQLite files, dev mailbox).")
+    database_url: str = Field(
+        "",
+        description="SQLAlchemy async URL. Default: SQLite file `<var_dir>/carflow.db`. "
+        "Production: `postgresql+asyncpg://user:pass@host:5432/carflow`.",
+    )
+    database_schema: str | None = Field(
+        None, description="PostgreSQL schema to use instead of `public` (search_path)."
+    )
+
+    temporal_address: str = Field("127.0.0.1:7233", description="Temporal frontend host:port.")
+    temporal_namespace: str = Field("default", description="Temporal namespace.")
+    task_queue: str = Field("carflow", description="Task queue of the Carflow worker.")
+    temporal_tls: bool = Field(False, description="Use TLS to reach Temporal (Temporal Cloud).")
+    temporal_tls_cert: Path | None = Field(None, description="Client certificate (mTLS), PEM.")
+    temporal_tls_key: Path | None = Field(None, description="Client private key (mTLS), PEM.")
+    temporal_api_key: SecretStr | None = Field(None, description="Temporal Cloud API key.")
+    temporal_connect_timeout_s: float = Field(
+        60.0, gt=0, description="How long the worker keeps retrying to reach Temporal at start."
+    )
+    temporal_ui_url: str = Field(
+        "http://127.0.0.1:8233", description="Temporal UI, for links shown to ADV staff."
+    )
+    temporal_dev_db: Path | None = Field(
+        None, description="SQLite file of the embedded Temporal dev server. Default: `<var_dir>/temporal.db`."
+    )
+
+    api_host: str = Field("127.0.0.1", description="Address the API listens on.")
+    api_port: int = Field(8000, ge=1, le=65535, description="Port the API listens on.")
+    public_url: str = Field("http://127.0.0.1:8000", description="Absolute base URL used in emailed links.")
+
+    smtp_host: str = Field("127.0.0.1", description="SMTP server (the dev sink by default).")
+    smtp_port: int = Field(1025, ge=1, le=65535, description="SMTP port.")
+    smtp_username: str | None = Field(None, description="SMTP login, if the server needs one.")
+    smtp_password: SecretStr | None = Field(None, description="SMTP password.")
+    smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
+    mail_from: str = Field("Carflow <no-reply@carflow.localhost>", description="Sender of every email.")
+
+    sms_provider: Literal["email_gateway", "http"] = Field(
+        "email_gateway",
+        description="`email_gateway` mails the text to `<digits>@<sms_gateway_domain>`; "
+        "`http` posts it to `sms_http_url`.",
+    )
+    sms_gateway_domain: str = Field("sms.localhost", description="Domain of the email-to-SMS gateway.")
+    sms_http_url: str | None = Field(None, description="Endpoint of the HTTP SMS provider.")
+    sms_http_token: SecretStr | None = Field(None, description="Bearer token of the SMS provider.")
+
+    signature_provider: Literal["local", "docusign"] = Field(
+        "local", description="`local` simple e-signature, or `docusign`."
+    )
+
+    secret_key: SecretStr = Field(
+        SecretStr(DEV_SECRET_KEY), description="Signs sessions and CSRF tokens. Required in prod."
+    )
+    iban_encryption_key: SecretStr = Field(
+        SecretStr(DEV_IBAN_KEY), description="Encrypts stored IBANs. Required in prod."
+    )
+
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
+    log_format: Literal["json", "console"] = Field(
+        "json", description="`json` (one object per line) or `console` (human-readable)."
+    )
+
+    @field_validator("public_url", "temporal_ui_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"must be an absolute http(s) URL like http://host:port, got {value!r}")
+        try:
+            parts.port  # noqa: B018 - raises on a non-numeric port
+        except ValueError as exc:
+            raise ValueError(f"has an invalid port: {value!r}") from exc
+        return value.rstrip("/")
+
+    @field_validator("temporal_address")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"must be host:port like 127.0.0.1:7233, got {value!r}")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _sqlalchemy_url(cls, value: str) -> str:
+        if not value:
+            return value
+        try:
+            url = make_url(value)
+        except ArgumentError as exc:
+            raise ValueError(f"is not a database URL: {value!r}") from exc
+        if url.drivername not in ("sqlite+aiosqlite", "postgresql+asyncpg"):
+            raise ValueError(
+                "must use an async driver: sqlite+aiosqlite:///path or "
+                f"postgresql+asyncpg://user@host/db, got {url.drivername!r}"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _no_dev_secrets_in_prod(self) -> Settings:
+        if self.profile == "prod":
+            if self.secret_key.get_secret_value() == DEV_SECRET_KEY:
+                raise ValueError("CARFLOW_SECRET_KEY must be set when CARFLOW_PROFILE=prod")
+            if self.iban_encryption_key.get_secret_value() == DEV_IBAN_KEY:
+                raise ValueError("CARFLOW_IBAN_ENCRYPTION_KEY must be set when CARFLOW_PROFILE=prod")
+        if self.sms_provider == "http" and not self.sms_http_url:
+            raise ValueError("CARFLOW_SMS_HTTP_URL must be set when CARFLOW_SMS_PROVIDER=http")
+        return self
+
+    @cached_property
+    def database(self) -> URL:
+        """The effective database URL (the SQLite default lives under var_dir)."""
+        if self.database_url:
+            return make_url(self.database_url)
+        return make_url(f"sqlite+aiosqlite:///{self.var_dir / 'carflow.db'}")
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database.get_backend_name() == "sqlite"
+
+    @property
+    def temporal_dev_db_path(self) -> Path:
+        return self.temporal_dev_db or self.var_dir / "temporal.db"
+
+    @property
+    def mailbox_dir(self) -> Path:
+        """Maildir where the dev SMTP sink stores what it receives."""
+        return self.var_dir / "mailbox"
+
+    @property
+    def dev(self) -> bool:
+        return self.profile == "dev"
+
+
+class ConfigurationError(Exception):
+    """A setting is wrong; the message names it and fits on one line."""
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One line per bad setting, named as the environment variable a user would set."""
+    lines = []
+    for err in exc.errors():
+        name = ".".join(str(part) for part in err["loc"])
+        message = err["msg"].removeprefix("Value error, ")
+        if name:
+            lines.append(f"{ENV_PREFIX}{name.upper()} {message}")
+        else:
+            lines.append(message)
+    return "; ".join(lines)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, or ConfigurationError with a one-line reason."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        raise ConfigurationError(f"invalid configuration: {describe_validation_error(exc)}") from None

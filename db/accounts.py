@@ -1,0 +1,102 @@
+"""Accounts and their bearer tokens: creation (token returned once) and authentication."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from carflow.tokens import display_prefix, hash_token, new_token
+from db.models import AccessToken, Dealer, Inspector, Role, StaffMember
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is calling: the role and the account the token belongs to."""
+
+    role: Role
+    id: uuid.UUID
+    name: str
+    remote_sale_enabled: bool = False
+
+
+@dataclass(frozen=True)
+class Created:
+    id: uuid.UUID
+    token: str
+
+
+async def issue_token(session: AsyncSession, role: Role, owner_id: uuid.UUID) -> str:
+    token = new_token(role.value)
+    owner_column = {Role.DEALER: "dealer_id", Role.STAFF: "staff_id", Role.INSPECTOR: "inspector_id"}
+    session.add(
+        AccessToken(
+            role=role.value,
+            token_hash=hash_token(token),
+            display_prefix=display_prefix(token),
+            **{owner_column[role]: owner_id},
+        )
+    )
+    await session.flush()
+    return token
+
+
+async def create_dealer(
+    session: AsyncSession,
+    name: str,
+    *,
+    remote_sale_enabled: bool = True,
+    email: str | None = None,
+    phone: str | None = None,
+    address: str | None = None,
+) -> Created:
+    dealer = Dealer(
+        name=name,
+        remote_sale_enabled=remote_sale_enabled,
+        email=email,
+        phone=phone,
+        address=address,
+    )
+    session.add(dealer)
+    await session.flush()
+    return Created(dealer.id, await issue_token(session, Role.DEALER, dealer.id))
+
+
+async def create_staff(session: AsyncSession, name: str) -> Created:
+    staff = StaffMember(name=name)
+    session.add(staff)
+    await session.flush()
+    return Created(staff.id, await issue_token(session, Role.STAFF, staff.id))
+
+
+async def create_inspector(session: AsyncSession, name: str) -> Created:
+    inspector = Inspector(name=name)
+    session.add(inspector)
+    await session.flush()
+    return Created(inspector.id, await issue_token(session, Role.INSPECTOR, inspector.id))
+
+
+async def authenticate(session: AsyncSession, token: str) -> Principal | None:
+    """The principal behind a bearer token, or None for an unknown or revoked token."""
+    row = await session.scalar(
+        select(AccessToken)
+        .where(AccessToken.token_hash == hash_token(token), AccessToken.revoked_at.is_(None))
+        .options(
+            selectinload(AccessToken.dealer),
+            selectinload(AccessToken.staff),
+            selectinload(AccessToken.inspector),
+        )
+    )
+    if row is None:
+        return None
+    role = Role(row.role)
+    if role is Role.DEALER and row.dealer is not None:
+        return Principal(role, row.dealer.id, row.dealer.name, row.dealer.remote_sale_enabled)
+    if role is Role.STAFF and row.staff is not None:
+        return Principal(role, row.staff.id, row.staff.name)
+    if role is Role.INSPECTOR and row.inspector is not None:
+        return Principal(role, row.inspector.id, row.inspector.name)
+    return None

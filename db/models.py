@@ -1,0 +1,134 @@
+"""Tables of the content and read model. Lifecycle state lives in Temporal; see DESIGN.md §2."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    MetaData,
+    String,
+    Uuid,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Explicit constraint names keep migrations identical on SQLite and PostgreSQL.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: DateTime(timezone=True)}
+
+
+class Role(StrEnum):
+    DEALER = "dealer"
+    STAFF = "staff"
+    INSPECTOR = "inspector"
+
+
+class Dealer(Base):
+    __tablename__ = "dealers"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(200))
+    # The "vente à distance" option of the seed FAQ: without it, no remote proposal.
+    remote_sale_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    address: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class StaffMember(Base):
+    """After-sales administration (ADV): inspects and retries stuck workflows."""
+
+    __tablename__ = "staff_members"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Inspector(Base):
+    """A vehicle inspector whose tool posts inspections (listing intake)."""
+
+    __tablename__ = "inspectors"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AccessToken(Base):
+    """A bearer token: dealer API key, staff token or inspector token.
+
+    Only the SHA-256 of the token is stored. Tokens carry 256 bits of randomness, so a fast
+    hash is enough (no dictionary to attack) and lets us find a token by its hash in one
+    indexed lookup; passwords, which are guessable, use argon2 elsewhere.
+    """
+
+    __tablename__ = "access_tokens"
+    __table_args__ = (
+        CheckConstraint(
+            "(role = 'dealer' AND dealer_id IS NOT NULL AND staff_id IS NULL AND inspector_id IS NULL)"
+            " OR (role = 'staff' AND staff_id IS NOT NULL AND dealer_id IS NULL AND inspector_id IS NULL)"
+            " OR (role = 'inspector' AND inspector_id IS NOT NULL AND dealer_id IS NULL"
+            " AND staff_id IS NULL)",
+            name="one_owner_matching_role",
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    role: Mapped[str] = mapped_column(String(20))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # The first characters, so an operator can tell keys apart without seeing them.
+    display_prefix: Mapped[str] = mapped_column(String(16))
+    dealer_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("dealers.id", ondelete="CASCADE"), index=True
+    )
+    staff_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("staff_members.id", ondelete="CASCADE"), index=True
+    )
+    inspector_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("inspectors.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+    dealer: Mapped[Dealer | None] = relationship(lazy="raise")
+    staff: Mapped[StaffMember | None] = relationship(lazy="raise")
+    inspector: Mapped[Inspector | None] = relationship(lazy="raise")
+
+
+class OutboxEmail(Base):
+    """One row per logical email: a retried activity finds it and does not send twice."""
+
+    __tablename__ = "outbox_emails"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
+    message_id: Mapped[str] = mapped_column(String(200))
+    template: Mapped[str] = mapped_column(String(100))
+    recipients: Mapped[str] = mapped_column(String(2000))
+    subject: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column()

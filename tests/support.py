@@ -1,0 +1,60 @@
+"""Helpers shared by tests (importable as `support`; pytest puts tests/ on the path)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import sys
+from pathlib import Path
+
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client
+
+from carflow.settings import Settings
+from workflows.search_attributes import CLI_TYPES
+
+PG_URL = os.environ.get("CARFLOW_TEST_DATABASE_URL")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_settings(tmp_path: Path, **overrides: object) -> Settings:
+    """Settings for a test: nothing read from the developer's environment or .env."""
+    values: dict[str, object] = {
+        "var_dir": tmp_path / "var",
+        "log_format": "console",
+        "smtp_port": free_port(),
+        "temporal_address": f"127.0.0.1:{free_port()}",
+    }
+    values.update(overrides)
+    saved = {k: v for k, v in os.environ.items() if k.startswith("CARFLOW_")}
+    for key in saved:
+        del os.environ[key]
+    try:
+        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    finally:
+        os.environ.update(saved)
+
+
+def test_server_path() -> str:
+    beside = Path(sys.executable).parent / "temporal-test-server"
+    return str(beside) if beside.exists() else (shutil.which("temporal-test-server") or "")
+
+
+async def register_search_attributes(client: Client) -> None:
+    types = {
+        "Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+        "Bool": IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+    }
+    await client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=client.namespace,
+            search_attributes={name: types[kind] for name, kind in CLI_TYPES.items()},
+        )
+    )

@@ -1,0 +1,33 @@
+"""Logs are one JSON object per line, with the request's context, for a log shipper."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import httpx
+
+from api import create_app
+from carflow.logs import configure_logging
+from carflow.settings import Settings
+
+
+async def test_api_request_is_logged_as_json(migrated: Settings, temporal_env, capfd) -> None:
+    settings = migrated.model_copy(update={"log_format": "json"})
+    configure_logging(settings, service="api")
+    try:
+        app = create_app(settings, temporal_client=temporal_env.client)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+            await http.get("/healthz", headers={"X-Request-ID": "req-42"})
+        await app.state.engine.dispose()
+        logging.getLogger("temporalio").warning("from a library")
+        lines = [json.loads(line) for line in capfd.readouterr().err.splitlines() if line.startswith("{")]
+    finally:
+        logging.getLogger().handlers.clear()
+    [request] = [line for line in lines if line.get("event") == "request"]
+    assert request["request_id"] == "req-42"
+    assert (request["method"], request["path"], request["status"]) == ("GET", "/healthz", 200)
+    assert request["service"] == "api" and request["level"] == "info"
+    assert isinstance(request["duration_ms"], float)
+    library = [line for line in lines if line.get("event") == "from a library"]
+    assert library and library[0]["logger"] == "temporalio"

@@ -1,0 +1,1 @@
+"""Temporal workflows: deterministic lifecycles whose legal moves come from `statemachines`."""
