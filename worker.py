@@ -7,8 +7,11 @@ use it with the time-skipping server's client.
 from __future__ import annotations
 
 import asyncio
+import logging
+import os
 import signal
 import sys
+from datetime import timedelta
 
 import structlog
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -42,6 +45,8 @@ def create_worker(
         task_queue=settings.task_queue,
         workflows=list(ALL_WORKFLOWS),
         activities=build_activities(settings, session_factory),
+        # A redeploy's SIGTERM lets running activities (an SMTP send) finish first.
+        graceful_shutdown_timeout=timedelta(seconds=30),
         workflow_runner=SandboxedWorkflowRunner(
             restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES)
         ),
@@ -88,5 +93,18 @@ def main() -> int:
     return 0
 
 
+def exit_now(code: int) -> None:
+    """Exit without interpreter finalization.
+
+    The SDK's Rust runtime keeps native threads; finalizing the interpreter under them has
+    been seen to abort the process (SIGABRT) after a failed connect, turning a clean
+    "cannot reach Temporal" exit 1 into a crash. Everything worth keeping is flushed first.
+    """
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    exit_now(main())

@@ -110,7 +110,8 @@ def cmd_api(settings: Settings, _args: argparse.Namespace) -> int:
 def cmd_worker(_settings: Settings, _args: argparse.Namespace) -> int:
     import worker
 
-    return worker.main()
+    worker.exit_now(worker.main())
+    return 0  # not reached
 
 
 def cmd_mailsink(settings: Settings, _args: argparse.Namespace) -> int:

@@ -22,6 +22,7 @@ ENV_PREFIX = "CARFLOW_"
 # Dev-only defaults; the prod profile refuses to start with them (see _no_dev_secrets_in_prod).
 DEV_SECRET_KEY = "dev-insecure-secret-key-change-me"
 DEV_IBAN_KEY = "dev-insecure-iban-key-change-me"
+MIN_SECRET_LENGTH = 32
 
 
 class Settings(BaseSettings):
@@ -138,10 +139,16 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _no_dev_secrets_in_prod(self) -> Settings:
         if self.profile == "prod":
-            if self.secret_key.get_secret_value() == DEV_SECRET_KEY:
-                raise ValueError("CARFLOW_SECRET_KEY must be set when CARFLOW_PROFILE=prod")
-            if self.iban_encryption_key.get_secret_value() == DEV_IBAN_KEY:
-                raise ValueError("CARFLOW_IBAN_ENCRYPTION_KEY must be set when CARFLOW_PROFILE=prod")
+            dev_values = {"secret_key": DEV_SECRET_KEY, "iban_encryption_key": DEV_IBAN_KEY}
+            for name, dev_value in dev_values.items():
+                value = getattr(self, name).get_secret_value()
+                if value == dev_value:
+                    raise ValueError(f"CARFLOW_{name.upper()} must be set when CARFLOW_PROFILE=prod")
+                if len(value) < MIN_SECRET_LENGTH:
+                    raise ValueError(
+                        f"CARFLOW_{name.upper()} must be at least {MIN_SECRET_LENGTH} characters "
+                        "when CARFLOW_PROFILE=prod (e.g. `openssl rand -hex 32`)"
+                    )
         if self.sms_provider == "http" and not self.sms_http_url:
             raise ValueError("CARFLOW_SMS_HTTP_URL must be set when CARFLOW_SMS_PROVIDER=http")
         return self

@@ -17,12 +17,12 @@ import httpx
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
-from support import PG_URL, make_settings, register_search_attributes, test_server_path
 from temporalio.testing import WorkflowEnvironment
 
 from carflow.settings import Settings
 from db.migrate import upgrade
 from db.session import create_engine, create_session_factory
+from support import PG_URL, make_settings, register_search_attributes, test_server_path
 
 
 @pytest.fixture

@@ -93,7 +93,9 @@ def test_unreachable_database_is_one_line_naming_the_setting(settings: Settings)
     result = carflow(settings, "migrate", CARFLOW_DATABASE_URL=url)
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1, result.stderr
-    assert "cannot use the database at CARFLOW_DATABASE_URL=postgresql+asyncpg://carflow:***@" in result.stderr
+    assert (
+        "cannot use the database at CARFLOW_DATABASE_URL=postgresql+asyncpg://carflow:***@" in result.stderr
+    )
     assert "connection refused" in result.stderr
     assert "secret" not in result.stderr
 

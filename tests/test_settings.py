@@ -63,3 +63,11 @@ def test_prod_accepts_real_secrets(clean_env) -> None:
     clean_env.setenv("CARFLOW_SECRET_KEY", "k" * 40)
     clean_env.setenv("CARFLOW_IBAN_ENCRYPTION_KEY", "i" * 40)
     assert load_settings().dev is False
+
+
+def test_prod_refuses_short_secrets(clean_env) -> None:
+    clean_env.setenv("CARFLOW_PROFILE", "prod")
+    clean_env.setenv("CARFLOW_SECRET_KEY", "short")
+    clean_env.setenv("CARFLOW_IBAN_ENCRYPTION_KEY", "i" * 40)
+    with pytest.raises(ConfigurationError, match="CARFLOW_SECRET_KEY must be at least 32 characters"):
+        load_settings()

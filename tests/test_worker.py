@@ -59,7 +59,9 @@ async def test_connect_with_retry_gives_up_with_a_clear_message(tmp_path) -> Non
     assert "connection refused" in str(info.value)
 
 
-def test_worker_process_runs_and_stops_on_sigterm(migrated: Settings, temporal_env: WorkflowEnvironment) -> None:
+def test_worker_process_runs_and_stops_on_sigterm(
+    migrated: Settings, temporal_env: WorkflowEnvironment
+) -> None:
     address = temporal_env.client.service_client.config.target_host
     process = subprocess.Popen(
         [sys.executable, str(ROOT / "worker.py")],
@@ -93,7 +95,7 @@ def test_worker_process_exits_with_one_line_when_temporal_never_answers(migrated
         text=True,
         timeout=60,
     )
-    assert result.returncode == 1
+    assert result.returncode == 1, result.stderr
     last = result.stderr.strip().splitlines()[-1]
     assert last.startswith("worker: cannot reach Temporal at CARFLOW_TEMPORAL_ADDRESS=")
     assert "Traceback" not in result.stderr

@@ -54,7 +54,9 @@ class Sink:
         if not self.dir.exists():
             return []
         box = mailbox.Maildir(self.dir, create=False)
-        return [email.message_from_bytes(box.get_bytes(k), policy=email.policy.default) for k in box.iterkeys()]
+        return [
+            email.message_from_bytes(box.get_bytes(k), policy=email.policy.default) for k in box.iterkeys()
+        ]
 
 
 @pytest.fixture
@@ -71,7 +73,9 @@ def activities(migrated: Settings, session_factory) -> EmailActivities:
 
 
 def proposal_mail(key: str = "proposal-1:sent:1") -> EmailInput:
-    return EmailInput(idempotency_key=key, template="proposal_sent", to=["marie@example.com"], context=CONTEXT)
+    return EmailInput(
+        idempotency_key=key, template="proposal_sent", to=["marie@example.com"], context=CONTEXT
+    )
 
 
 async def test_sends_a_french_text_and_html_mail(activities, sink, migrated: Settings) -> None:
@@ -79,8 +83,13 @@ async def test_sends_a_french_text_and_html_mail(activities, sink, migrated: Set
     assert result.already_sent is False
     [message] = sink.messages()
     assert message["To"] == "marie@example.com"
-    assert message["Subject"] == "Garage des Tilleuls : votre proposition de contrat Extension de garantie 24 mois"
-    assert message["Message-ID"] == result.message_id == message_id_for("proposal-1:sent:1", migrated.mail_from)
+    assert (
+        message["Subject"]
+        == "Garage des Tilleuls : votre proposition de contrat Extension de garantie 24 mois"
+    )
+    assert (
+        message["Message-ID"] == result.message_id == message_id_for("proposal-1:sent:1", migrated.mail_from)
+    )
     text = message.get_body(preferencelist=("plain",)).get_content()
     html = message.get_body(preferencelist=("html",)).get_content()
     assert f"{migrated.public_url}/p/tok123" in text
@@ -100,7 +109,9 @@ async def test_retry_of_a_sent_mail_does_not_send_again(activities, sink) -> Non
     assert len(sink.messages()) == 2
 
 
-async def test_sink_down_delays_but_never_loses_nor_duplicates(activities, sink, session_factory, migrated) -> None:
+async def test_sink_down_delays_but_never_loses_nor_duplicates(
+    activities, sink, session_factory, migrated
+) -> None:
     env = ActivityEnvironment()
     sink.stop()
     for _ in range(2):

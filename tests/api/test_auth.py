@@ -48,7 +48,11 @@ async def test_dealer_endpoint_serves_the_calling_dealer(client, tokens) -> None
     response = await client.get("/api/v1/dealer", headers=bearer(tokens["dealer"]))
     assert response.status_code == 200
     body = response.json()
-    assert (body["name"], body["email"], body["remote_sale_enabled"]) == ("Garage Nord", "nord@example.com", True)
+    assert (body["name"], body["email"], body["remote_sale_enabled"]) == (
+        "Garage Nord",
+        "nord@example.com",
+        True,
+    )
 
 
 @pytest.mark.parametrize("role", ["staff", "inspector"])
