@@ -9,11 +9,9 @@ the row was marked) the duplicate carries the same Message-ID and mail clients f
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
-from typing import Any
 
 import aiosmtplib
 from sqlalchemy import select
@@ -23,23 +21,11 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.email_templates import EmailRenderer, UnknownTemplate
+from activities.email_types import EmailInput, EmailResult
+from activities.proposal_emails import load_proposal_email
 from carflow.settings import Settings
 from db.models import OutboxEmail
-
-
-@dataclass
-class EmailInput:
-    idempotency_key: str  # unique per logical email, e.g. "proposal-<id>:sent:1"
-    template: str  # name under activities/templates/email/
-    to: list[str]
-    context: dict[str, Any] = field(default_factory=dict)
-    reply_to: str | None = None
-
-
-@dataclass
-class EmailResult:
-    message_id: str
-    already_sent: bool
+from workflows.proposal_contract import ACTIVITY_EMAIL, ProposalEmail
 
 
 class SmtpMailer:
@@ -85,6 +71,19 @@ class EmailActivities:
 
     @activity.defn(name="send_email")
     async def send_email(self, data: EmailInput) -> EmailResult:
+        return await self.deliver_once(data)
+
+    @activity.defn(name=ACTIVITY_EMAIL)
+    async def send_proposal_email(self, data: ProposalEmail) -> EmailResult | None:
+        """A proposal's email, addressed from the database as it is now (after corrections)."""
+        async with self.session_factory() as session:
+            found = await load_proposal_email(session, self.settings, data)
+        if found is None:  # e.g. a dealer without a contact email: nothing to send
+            activity.logger.warning("no recipient for %s of proposal %s", data.template, data.proposal_id)
+            return None
+        return await self.deliver_once(found)
+
+    async def deliver_once(self, data: EmailInput) -> EmailResult:
         if not data.to:
             raise ApplicationError("email has no recipient", non_retryable=True, type="BadEmail")
         try:
@@ -117,7 +116,7 @@ class EmailActivities:
             except aiosmtplib.SMTPRecipientsRefused as exc:
                 await self._fail(session, row, f"SMTP {self.mailer.where} refused the recipients: {exc}")
                 raise ApplicationError(
-                    f"SMTP {self.mailer.where} refused the recipients {data.to}",
+                    f"SMTP {self.mailer.where} refused the recipients {data.to} ({data.idempotency_key})",
                     non_retryable=True,
                     type="BadEmail",
                 ) from None
@@ -129,7 +128,7 @@ class EmailActivities:
             row.sent_at = datetime.now(UTC)
             row.last_error = None
             await session.commit()
-        activity.logger.info("email sent", extra={"key": data.idempotency_key, "to": data.to})
+        activity.logger.info("email %s sent to %s", data.idempotency_key, ", ".join(data.to))
         return EmailResult(message_id, already_sent=False)
 
     async def _outbox_row(

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     ForeignKey,
     MetaData,
     String,
+    TypeDecorator,
+    UniqueConstraint,
     Uuid,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # Explicit constraint names keep migrations identical on SQLite and PostgreSQL.
@@ -31,9 +35,32 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every database.
+
+    PostgreSQL keeps the zone; SQLite stores text and hands back naive values, which would
+    then compare unequal to the aware datetimes the workflows compute.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError(f"naive datetime {value!r}: use an aware UTC datetime")
+            value = value.astimezone(UTC)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
-    type_annotation_map = {datetime: DateTime(timezone=True)}
+    type_annotation_map = {datetime: UTCDateTime()}
 
 
 class Role(StrEnum):
@@ -132,3 +159,89 @@ class OutboxEmail(Base):
     last_error: Mapped[str | None] = mapped_column(String(1000))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column()
+
+
+class Proposal(Base):
+    """A proposal's content, plus the read model of its workflow (written by `records`)."""
+
+    __tablename__ = "proposals"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    dealer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dealers.id"), index=True)
+    contract_number: Mapped[str] = mapped_column(String(20), unique=True)
+    # SHA-256 of the buyer's link token; the token itself is derived (carflow.links).
+    buyer_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+    product_code: Mapped[str] = mapped_column(String(50))
+    product_label: Mapped[str] = mapped_column(String(200))
+    product_kind: Mapped[str] = mapped_column(String(20))  # service | insurance
+    price_cents: Mapped[int] = mapped_column()
+    duration_months: Mapped[int] = mapped_column()
+
+    buyer_first_name: Mapped[str] = mapped_column(String(100))
+    buyer_last_name: Mapped[str] = mapped_column(String(100))
+    buyer_email: Mapped[str] = mapped_column(String(320))
+    buyer_mobile: Mapped[str] = mapped_column(String(20))
+    buyer_address_line1: Mapped[str] = mapped_column(String(200))
+    buyer_postal_code: Mapped[str] = mapped_column(String(10))
+    buyer_city: Mapped[str] = mapped_column(String(100))
+
+    vehicle_vin: Mapped[str] = mapped_column(String(17))
+    vehicle_registration: Mapped[str] = mapped_column(String(20))
+    vehicle_make: Mapped[str] = mapped_column(String(50))
+    vehicle_model: Mapped[str] = mapped_column(String(80))
+    vehicle_first_registration: Mapped[date] = mapped_column(Date)
+    vehicle_mileage_km: Mapped[int] = mapped_column()
+
+    seller_name: Mapped[str] = mapped_column(String(200))
+    seller_email: Mapped[str] = mapped_column(String(320))
+    seller_phone: Mapped[str | None] = mapped_column(String(20))
+
+    replaces_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("proposals.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # Read model: only the records activity writes below this line.
+    state: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    state_version: Mapped[int] = mapped_column(default=0)
+    expires_at: Mapped[datetime] = mapped_column()
+    first_sent_at: Mapped[datetime | None] = mapped_column()
+    last_sent_at: Mapped[datetime | None] = mapped_column()
+    sent_count: Mapped[int] = mapped_column(default=0)
+    view_count: Mapped[int] = mapped_column(default=0)
+    first_viewed_at: Mapped[datetime | None] = mapped_column()
+    last_viewed_at: Mapped[datetime | None] = mapped_column()
+    signed_at: Mapped[datetime | None] = mapped_column()
+    withdrawal_deadline: Mapped[datetime | None] = mapped_column()
+    contract_status: Mapped[str] = mapped_column(String(20), default="none")
+    email_failed: Mapped[bool] = mapped_column(Boolean, default=False)
+    email_error: Mapped[str | None] = mapped_column(String(1000))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Seller(Base):
+    """A dealer's salesperson, saved at their first remote sale and offered again."""
+
+    __tablename__ = "sellers"
+    __table_args__ = (UniqueConstraint("dealer_id", "email", name="uq_sellers_dealer_email"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    dealer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dealers.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IdempotencyRecord(Base):
+    """`Idempotency-Key` of a dealer's create request: the same key returns the same proposal."""
+
+    __tablename__ = "idempotency_records"
+    __table_args__ = (UniqueConstraint("dealer_id", "key", name="uq_idempotency_records_dealer_key"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    dealer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dealers.id"))
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    proposal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("proposals.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import email
+import email.policy
+import email.utils
+import mailbox
 import os
 import shutil
 import socket
@@ -12,6 +16,7 @@ from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
 
+from carflow.mailsink import start_sink
 from carflow.settings import Settings
 from workflows.search_attributes import CLI_TYPES
 
@@ -58,3 +63,32 @@ async def register_search_attributes(client: Client) -> None:
             search_attributes={name: types[kind] for name, kind in CLI_TYPES.items()},
         )
     )
+
+
+class Sink:
+    """The dev SMTP sink (aiosmtpd + Maildir) on the settings' port; can be stopped and restarted."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.dir = settings.var_dir / "sink"
+        self.controller = None
+
+    def start(self) -> None:
+        self.controller = start_sink(self.dir, self.settings.smtp_host, self.settings.smtp_port)
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+    def messages(self) -> list[email.message.EmailMessage]:
+        if not self.dir.exists():
+            return []
+        box = mailbox.Maildir(self.dir, create=False)
+        parsed = [
+            email.message_from_bytes(box.get_bytes(k), policy=email.policy.default) for k in box.iterkeys()
+        ]
+        return sorted(parsed, key=lambda m: email.utils.parsedate_to_datetime(m["Date"]))
+
+    def subjects(self) -> list[str]:
+        return [str(m["Subject"]) for m in self.messages()]

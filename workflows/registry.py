@@ -2,4 +2,6 @@
 
 from collections.abc import Sequence
 
-ALL_WORKFLOWS: Sequence[type] = ()
+from workflows.proposal import ProposalWorkflow
+
+ALL_WORKFLOWS: Sequence[type] = (ProposalWorkflow,)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import email
-import email.policy
-import mailbox
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,9 +12,9 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.email import EmailActivities, EmailInput, SmtpMailer, message_id_for
 from activities.email_templates import EmailRenderer
-from carflow.mailsink import start_sink
 from carflow.settings import Settings
 from db.models import OutboxEmail
+from support import Sink
 
 CONTEXT = {
     "buyer_name": "Marie Curie",
@@ -32,31 +29,6 @@ CONTEXT = {
     "token": "tok123",
     "valid_until": "23/12/2026",
 }
-
-
-class Sink:
-    """The dev SMTP sink (aiosmtpd + Maildir) on the port the settings name; restartable."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.dir = settings.var_dir / "sink"
-        self.controller = None
-
-    def start(self) -> None:
-        self.controller = start_sink(self.dir, self.settings.smtp_host, self.settings.smtp_port)
-
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
-            self.controller = None
-
-    def messages(self) -> list[email.message.EmailMessage]:
-        if not self.dir.exists():
-            return []
-        box = mailbox.Maildir(self.dir, create=False)
-        return [
-            email.message_from_bytes(box.get_bytes(k), policy=email.policy.default) for k in box.iterkeys()
-        ]
 
 
 @pytest.fixture

@@ -14,7 +14,16 @@ from db.migrate import current_revision, head_revision, upgrade
 from db.models import Base
 from db.session import create_engine
 
-EXPECTED_TABLES = {"dealers", "staff_members", "inspectors", "access_tokens", "outbox_emails"}
+EXPECTED_TABLES = {
+    "dealers",
+    "staff_members",
+    "inspectors",
+    "access_tokens",
+    "outbox_emails",
+    "proposals",
+    "sellers",
+    "idempotency_records",
+}
 
 
 async def _tables(settings: Settings) -> set[str]:

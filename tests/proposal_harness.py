@@ -1,0 +1,139 @@
+"""A real worker on the time-skipping server, a real SMTP sink, and proposal rows to drive."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client, WorkflowHandle
+from temporalio.testing import WorkflowEnvironment
+
+from carflow.links import buyer_token_hash
+from carflow.settings import Settings
+from db.accounts import create_dealer
+from db.models import Proposal
+from statemachines.deadlines import proposal_expires_at
+from workflows.proposal_contract import (
+    QUERY_STATUS,
+    WORKFLOW_TYPE,
+    EventRequest,
+    ProposalStart,
+    ProposalStatus,
+    proposal_workflow_id,
+)
+
+HISTORIES = Path(__file__).parent / "workflows" / "histories"
+
+
+class Proposals:
+    """Creates proposal rows and starts their workflows, as the API does."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        session_factory: async_sessionmaker[AsyncSession],
+        env: WorkflowEnvironment,
+    ) -> None:
+        self.settings = settings
+        self.session_factory = session_factory
+        self.env = env
+        self.client: Client = env.client
+        self.dealer_id: uuid.UUID | None = None
+
+    async def dealer(self) -> uuid.UUID:
+        if self.dealer_id is None:
+            async with self.session_factory() as session:
+                created = await create_dealer(
+                    session, "Garage des Tilleuls", email="garage@example.com", phone="01 23 45 67 89"
+                )
+                await session.commit()
+            self.dealer_id = created.id
+        return self.dealer_id
+
+    async def create(self, *, kind: str = "service", send_now: bool = False) -> WorkflowHandle:
+        dealer_id = await self.dealer()
+        proposal_id = uuid.uuid4()
+        saved_at = await self.env.get_current_time()
+        async with self.session_factory() as session:
+            session.add(
+                Proposal(
+                    id=proposal_id,
+                    dealer_id=dealer_id,
+                    contract_number=f"CF{proposal_id.int % 10**10:010d}",
+                    buyer_token_hash=buyer_token_hash(self.settings, proposal_id),
+                    product_code="GAR24",
+                    product_label="Extension de garantie 24 mois"
+                    if kind == "insurance"
+                    else "Entretien 24 mois",
+                    product_kind=kind,
+                    price_cents=49900,
+                    duration_months=24,
+                    buyer_first_name="Marie",
+                    buyer_last_name="Curie",
+                    buyer_email="marie@example.com",
+                    buyer_mobile="+33612345678",
+                    buyer_address_line1="1 rue Pierre et Marie Curie",
+                    buyer_postal_code="75005",
+                    buyer_city="Paris",
+                    vehicle_vin="VF3LCYHZPHS123456",
+                    vehicle_registration="AB-123-CD",
+                    vehicle_make="Peugeot",
+                    vehicle_model="308",
+                    vehicle_first_registration=date(2021, 3, 1),
+                    vehicle_mileage_km=42000,
+                    seller_name="Paul Vendeur",
+                    seller_email="paul@garage.example",
+                    created_at=saved_at,
+                    expires_at=proposal_expires_at(saved_at),
+                )
+            )
+            await session.commit()
+        return await self.client.start_workflow(
+            WORKFLOW_TYPE,
+            ProposalStart(
+                proposal_id=str(proposal_id),
+                dealer_id=str(dealer_id),
+                contract_number=f"CF{proposal_id.int % 10**10:010d}",
+                kind=kind,
+                saved_at=saved_at,
+                summary="Marie Curie — Peugeot 308 AB-123-CD",
+                send_now=send_now,
+            ),
+            id=proposal_workflow_id(proposal_id),
+            task_queue=self.settings.task_queue,
+            result_type=ProposalStatus,
+        )
+
+    async def row(self, handle: WorkflowHandle) -> Proposal:
+        proposal_id = uuid.UUID(handle.id.removeprefix("proposal-"))
+        async with self.session_factory() as session:
+            row = await session.get(Proposal, proposal_id)
+            assert row is not None
+            return row
+
+
+async def fire(handle: WorkflowHandle, event: str, actor: str = "dealer") -> ProposalStatus:
+    return await handle.execute_update(event, EventRequest(actor=actor), result_type=ProposalStatus)
+
+
+async def status(handle: WorkflowHandle) -> ProposalStatus:
+    return await handle.query(QUERY_STATUS, result_type=ProposalStatus)
+
+
+async def record_history(handle: WorkflowHandle, name: str) -> None:
+    """Keep this run's history for the replay test (when CARFLOW_RECORD_HISTORIES=1)."""
+    if os.environ.get("CARFLOW_RECORD_HISTORIES") != "1":
+        return
+    history = await handle.fetch_history()
+    HISTORIES.mkdir(exist_ok=True)
+    (HISTORIES / f"{name}.json").write_text(json.dumps(json.loads(history.to_json()), indent=1))
+
+
+def paris(moment: datetime) -> datetime:
+    from zoneinfo import ZoneInfo
+
+    return moment.astimezone(ZoneInfo("Europe/Paris"))

@@ -1,0 +1,291 @@
+"""The proposal machine against DESIGN §3's table, written out again here as data.
+
+The expected table is deliberately not derived from the machine: a transition added or
+lost in the machine must show up as a difference.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from itertools import product
+
+import pytest
+from statemachine.exceptions import TransitionNotAllowed
+
+from statemachines.proposal import (
+    PROPOSAL_EVENTS,
+    PROPOSAL_FINAL_STATES,
+    PROPOSAL_STATES,
+    SIGNING_ORIGINS,
+    ProposalEvent,
+    ProposalMachine,
+    ProposalModel,
+    ProposalState,
+    allowed_events,
+    apply_event,
+    enabled_event_names,
+    restore_proposal,
+)
+
+STATES = [
+    "draft",
+    "sent",
+    "viewed",
+    "signing",
+    "signed",
+    "binding",
+    "expired",
+    "withdrawn",
+    "declined",
+    "cancelled",
+]
+FINAL = {"binding", "expired", "withdrawn", "declined", "cancelled"}
+EVENTS = [
+    "send_to_buyer",
+    "resend",
+    "view",
+    "accept",
+    "start_in_person",
+    "sign",
+    "abandon",
+    "withdraw",
+    "window_closes",
+    "decline",
+    "cancel",
+    "expire",
+]
+ORIGINS = ["draft", "sent", "viewed"]
+BACK_TO_ORIGIN = "<origin>"
+
+# DESIGN §3, one entry per (from, event).
+TABLE: dict[tuple[str, str], str] = {
+    ("draft", "send_to_buyer"): "sent",
+    ("sent", "resend"): "sent",
+    ("viewed", "resend"): "viewed",
+    ("sent", "view"): "viewed",
+    ("viewed", "view"): "viewed",
+    ("viewed", "accept"): "signing",
+    ("draft", "start_in_person"): "signing",
+    ("sent", "start_in_person"): "signing",
+    ("viewed", "start_in_person"): "signing",
+    ("signing", "sign"): "signed",
+    ("signing", "abandon"): BACK_TO_ORIGIN,
+    ("signed", "withdraw"): "withdrawn",
+    ("signed", "window_closes"): "binding",
+    ("viewed", "decline"): "declined",
+    ("draft", "cancel"): "cancelled",
+    ("sent", "cancel"): "cancelled",
+    ("viewed", "cancel"): "cancelled",
+    ("draft", "expire"): "expired",
+    ("sent", "expire"): "expired",
+    ("viewed", "expire"): "expired",
+    ("signing", "expire"): "expired",
+}
+ILLEGAL = [(s, e) for s, e in product(STATES, EVENTS) if (s, e) not in TABLE]
+
+
+def model_in(state: str, origin: str = "viewed") -> ProposalModel:
+    """A model standing in `state`; a signing one needs an origin."""
+    return ProposalModel(state=state, signing_origin=origin if state == "signing" else None)
+
+
+def test_names_exported_match_the_design() -> None:
+    assert list(PROPOSAL_STATES) == STATES
+    assert [s.value for s in ProposalState] == STATES
+    assert list(PROPOSAL_EVENTS) == EVENTS
+    assert [e.value for e in ProposalEvent] == EVENTS
+    assert set(PROPOSAL_FINAL_STATES) == FINAL
+    assert set(SIGNING_ORIGINS) == set(ORIGINS)
+
+
+def test_machine_declares_exactly_those_states_and_events() -> None:
+    assert [s.id for s in ProposalMachine.states] == STATES
+    assert {s.id for s in ProposalMachine.final_states} == FINAL
+    assert ProposalMachine.initial_state is not None
+    assert ProposalMachine.initial_state.id == "draft"
+    assert sorted(e.id for e in ProposalMachine().events) == sorted(EVENTS)
+    # The library's own method must stay reachable (see DESIGN: never name an event `send`).
+    assert "send" not in EVENTS
+
+
+def test_a_new_proposal_starts_in_draft() -> None:
+    assert ProposalModel().state == "draft"
+    assert ProposalMachine().current_state_value == "draft"
+
+
+@pytest.mark.parametrize(("source", "event"), [k for k, v in TABLE.items() if v != BACK_TO_ORIGIN])
+def test_every_row_of_the_table(source: str, event: str) -> None:
+    machine = ProposalMachine(model=model_in(source))
+
+    assert apply_event(machine, event) == TABLE[(source, event)]
+    assert machine.model.state == TABLE[(source, event)]
+
+
+@pytest.mark.parametrize("origin", ORIGINS)
+def test_abandon_returns_to_where_signing_started(origin: str) -> None:
+    model = ProposalModel(state=origin)
+    machine = ProposalMachine(model=model)
+
+    apply_event(machine, "start_in_person")
+    assert model == ProposalModel(state="signing", signing_origin=origin)
+
+    assert apply_event(machine, "abandon") == origin
+    assert model == ProposalModel(state=origin, signing_origin=None)
+
+
+def test_abandon_after_accept_returns_to_viewed() -> None:
+    machine = restore_proposal("viewed")
+    apply_event(machine, "accept")
+    assert machine.model.signing_origin == "viewed"
+
+    assert apply_event(machine, "abandon") == "viewed"
+
+
+@pytest.mark.parametrize("origin", ORIGINS)
+def test_signing_can_be_taken_up_again_after_abandon(origin: str) -> None:
+    machine = restore_proposal(origin)
+    for _ in range(3):
+        apply_event(machine, "start_in_person")
+        apply_event(machine, "abandon")
+    apply_event(machine, "start_in_person")
+
+    assert apply_event(machine, "sign") == "signed"
+
+
+@pytest.mark.parametrize("event", ["sign", "expire"])
+def test_leaving_signing_otherwise_forgets_the_origin(event: str) -> None:
+    machine = ProposalMachine(model=ProposalModel(state="signing", signing_origin="sent"))
+
+    apply_event(machine, event)
+
+    assert machine.model.signing_origin is None
+
+
+@pytest.mark.parametrize(("state", "event"), ILLEGAL)
+def test_every_illegal_event_in_every_state_is_rejected(state: str, event: str) -> None:
+    origins = ORIGINS if state == "signing" else [None]
+    for origin in origins:
+        model = ProposalModel(state=state, signing_origin=origin)
+        before = replace(model)
+        machine = ProposalMachine(model=model)
+
+        with pytest.raises(TransitionNotAllowed):
+            apply_event(machine, event)
+        # Also through the library's own entry point, which workflows may call directly.
+        with pytest.raises(TransitionNotAllowed):
+            machine.send(event)
+
+        assert model == before
+
+
+@pytest.mark.parametrize("name", ["send", "draft", "signing", "model", "allowed_events", "", "x"])
+def test_names_that_are_not_events_are_rejected_the_same_way(name: str) -> None:
+    machine = restore_proposal("sent")
+
+    with pytest.raises(TransitionNotAllowed):
+        apply_event(machine, name)
+    assert machine.model.state == "sent"
+
+
+def test_events_can_be_given_as_enum_members() -> None:
+    machine = restore_proposal("sent")
+
+    assert apply_event(machine, ProposalEvent.VIEW) == ProposalState.VIEWED
+
+
+@pytest.mark.parametrize("state", STATES)
+def test_allowed_events_per_state(state: str) -> None:
+    origins = ORIGINS if state == "signing" else [None]
+    for origin in origins:
+        expected = sorted(e for (s, e) in TABLE if s == state)
+
+        assert allowed_events(state, origin) == expected
+        assert enabled_event_names(restore_proposal(state, origin)) == expected
+
+
+def test_final_states_allow_nothing() -> None:
+    for state in FINAL:
+        assert allowed_events(state) == []
+
+
+class EntrySpy:
+    """A listener recording every state entry the machine performs."""
+
+    def __init__(self) -> None:
+        self.entered: list[str] = []
+
+    def on_enter_state(self, target: object) -> None:
+        self.entered.append(getattr(target, "id", "?"))
+
+
+@pytest.mark.parametrize("state", STATES)
+def test_restoring_enters_no_state_and_changes_nothing(state: str) -> None:
+    origins = ORIGINS if state == "signing" else [None]
+    for origin in origins:
+        model = ProposalModel(state=state, signing_origin=origin)
+        spy = EntrySpy()
+
+        machine = ProposalMachine(model=model, listeners=[spy])
+
+        assert spy.entered == []
+        assert machine.current_state_value == state
+        assert model == ProposalModel(state=state, signing_origin=origin)
+
+
+def test_start_value_would_re_enter_the_state() -> None:
+    # Why restoring goes through a model: the library's start_value runs entry callbacks.
+    spy = EntrySpy()
+    ProposalMachine(start_value="signed", listeners=[spy])
+    assert spy.entered == ["signed"]
+
+
+@pytest.mark.parametrize("origin", ORIGINS)
+def test_restored_signing_keeps_its_origin(origin: str) -> None:
+    machine = restore_proposal("signing", origin)
+
+    assert machine.model.signing_origin == origin
+    assert apply_event(machine, "abandon") == origin
+
+
+@pytest.mark.parametrize(
+    ("state", "origin"),
+    [
+        ("nowhere", None),
+        ("signing", None),
+        ("signing", "signed"),
+        ("signing", "signing"),
+        ("sent", "draft"),
+    ],
+)
+def test_inconsistent_models_are_refused(state: str, origin: str | None) -> None:
+    with pytest.raises(ValueError):
+        ProposalModel(state=state, signing_origin=origin)
+
+
+def test_allowed_events_in_signing_needs_the_origin() -> None:
+    with pytest.raises(ValueError):
+        allowed_events("signing")
+
+
+def test_resend_and_view_change_nothing_but_the_state() -> None:
+    machine = restore_proposal("sent")
+
+    apply_event(machine, "resend")
+    assert machine.model == ProposalModel(state="sent")
+    apply_event(machine, "view")
+    apply_event(machine, "view")
+    apply_event(machine, "resend")
+    assert machine.model == ProposalModel(state="viewed")
+
+
+def test_a_full_remote_sale() -> None:
+    machine = restore_proposal()
+    for event, state in [
+        ("send_to_buyer", "sent"),
+        ("view", "viewed"),
+        ("accept", "signing"),
+        ("sign", "signed"),
+        ("window_closes", "binding"),
+    ]:
+        assert apply_event(machine, event) == state
+    assert machine.is_terminated

@@ -1,0 +1,39 @@
+"""Replays recorded histories against today's workflow code: a non-deterministic change
+(an activity added, reordered or removed without `workflow.patched`) fails here, before it
+breaks proposals that are running in production.
+
+Histories are recorded by the lifecycle tests: `CARFLOW_RECORD_HISTORIES=1 make test`.
+Re-record them only for a deliberate, patched change, and keep the old files too.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.worker import Replayer
+from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+
+from worker import PASSTHROUGH_MODULES
+from workflows.registry import ALL_WORKFLOWS
+
+HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
+
+
+def test_histories_are_recorded_for_each_lifecycle_ending() -> None:
+    names = {path.stem for path in HISTORIES}
+    assert {"expired_unsent", "sent_resent_expired", "signed_binding_service", "signed_withdrawn"} <= names
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_recorded_history_replays(path: Path) -> None:
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    replayer = Replayer(
+        workflows=list(ALL_WORKFLOWS),
+        workflow_runner=SandboxedWorkflowRunner(
+            restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES)
+        ),
+    )
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
+    assert result.replay_failure is None

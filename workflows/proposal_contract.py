@@ -1,0 +1,104 @@
+"""The proposal workflow's contract, shared by the API and the worker.
+
+Update names are the machine's event names, so the API fires an event with
+`handle.execute_update(event, EventRequest(...), result_type=ProposalStatus)`.
+A refused event fails the update with an ApplicationError of type `TransitionNotAllowed`
+whose first detail is `{"state": ..., "allowed_events": [...], "reason": ...}`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+WORKFLOW_TYPE = "ProposalWorkflow"
+QUERY_STATUS = "status"
+SIGNAL_RETRY_EMAILS = "retry_emails"
+REFUSED_ERROR_TYPE = "TransitionNotAllowed"
+
+# Events a person (dealer, buyer, ADV) can fire; `expire` and `window_closes` are timers.
+USER_EVENTS: tuple[str, ...] = (
+    "send_to_buyer",
+    "resend",
+    "view",
+    "accept",
+    "start_in_person",
+    "sign",
+    "abandon",
+    "withdraw",
+    "decline",
+    "cancel",
+)
+
+
+def proposal_workflow_id(proposal_id: object) -> str:
+    return f"proposal-{proposal_id}"
+
+
+@dataclass
+class ProposalStart:
+    proposal_id: str
+    dealer_id: str
+    contract_number: str
+    kind: str  # service | insurance: picks the withdrawal window
+    saved_at: datetime
+    summary: str  # buyer, vehicle, dealer: shown in the Temporal UI
+    send_now: bool = False
+
+
+@dataclass
+class EventRequest:
+    actor: str = "dealer"  # dealer | buyer | staff
+    # resend: the buyer's email changed, so the proposal email goes to the new address.
+    reason: str | None = None
+
+
+@dataclass
+class ProposalStatus:
+    proposal_id: str
+    state: str
+    allowed_events: list[str]
+    expires_at: datetime
+    first_sent_at: datetime | None = None
+    signed_at: datetime | None = None
+    withdrawal_deadline: datetime | None = None
+    sent_count: int = 0
+    view_count: int = 0
+    email_failed: bool = False
+    email_error: str | None = None
+    pending_emails: list[str] = field(default_factory=list)
+
+
+# --- Activities the workflow calls (inputs are plain dataclasses: no personal data in
+# history; the activities read names and addresses from the database).
+
+ACTIVITY_PROJECT = "project_proposal"
+ACTIVITY_EMAIL = "send_proposal_email"
+
+
+@dataclass
+class ProposalProjection:
+    """The workflow's state as the read model stores it; `version` orders the writes."""
+
+    proposal_id: str
+    version: int
+    state: str
+    expires_at: datetime
+    first_sent_at: datetime | None = None
+    last_sent_at: datetime | None = None
+    sent_count: int = 0
+    view_count: int = 0
+    first_viewed_at: datetime | None = None
+    last_viewed_at: datetime | None = None
+    signed_at: datetime | None = None
+    withdrawal_deadline: datetime | None = None
+    email_failed: bool = False
+    email_error: str | None = None
+
+
+@dataclass
+class ProposalEmail:
+    proposal_id: str
+    template: str  # proposal_sent | proposal_expired | withdrawal_confirmed
+    recipient: str  # buyer | dealer
+    idempotency_key: str
