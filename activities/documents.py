@@ -1,0 +1,101 @@
+"""Contract documents as PDF (WeasyPrint + Jinja2), stored by content hash.
+
+* the proposal/contract PDF, with every contract datum, that the buyer reviews;
+* the general conditions ("conditions générales") of each product kind;
+* the signed contract: the same contract plus an audit page (timestamps in Europe/Paris,
+  IP, user agent, and the SHA-256 of the exact PDF the buyer reviewed).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+PDF_TEMPLATES = Path(__file__).parent / "templates" / "pdf"
+PARIS = ZoneInfo("Europe/Paris")
+KINDS = ("service", "insurance")
+
+
+@dataclass(frozen=True)
+class SignatureAudit:
+    """What proves a simple electronic signature (DESIGN §6)."""
+
+    signer_name: str  # the full name the buyer typed
+    signed_at: datetime
+    reviewed_at: datetime | None
+    ip: str
+    user_agent: str
+    document_sha256: str  # of the contract PDF the buyer reviewed
+    method: str = "Signature électronique simple (nom saisi par le signataire)"
+
+
+def paris_time(moment: datetime | None) -> str:
+    return moment.astimezone(PARIS).strftime("%d/%m/%Y %H:%M:%S (heure de Paris)") if moment else "—"
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class DocumentRenderer:
+    def __init__(self, directory: Path = PDF_TEMPLATES) -> None:
+        self.env = Environment(
+            loader=FileSystemLoader(directory),
+            autoescape=select_autoescape(enabled_extensions=("html",)),
+            undefined=StrictUndefined,
+        )
+        self.env.filters["paris_time"] = paris_time
+
+    def _pdf(self, template: str, context: dict[str, Any]) -> bytes:
+        # Imported here: WeasyPrint loads Pango at import, which the API's other routes,
+        # the CLI and the workflow sandbox never need.
+        from weasyprint import HTML
+
+        html = self.env.get_template(template).render(context)
+        return HTML(string=html, base_url=str(PDF_TEMPLATES)).write_pdf()
+
+    def contract(self, contract: dict[str, Any]) -> bytes:
+        return self._pdf("contract.html", {"c": contract, "audit": None})
+
+    def signed_contract(self, contract: dict[str, Any], audit: SignatureAudit) -> bytes:
+        return self._pdf("contract.html", {"c": contract, "audit": audit})
+
+    def general_conditions(self, kind: str) -> bytes:
+        if kind not in KINDS:
+            raise ValueError(f"unknown product kind {kind!r}")
+        return self._pdf(f"conditions_{kind}.html", {})
+
+
+class DocumentStore:
+    """Content-addressed PDF files under one folder: the name is the SHA-256 of the bytes."""
+
+    _NAME = re.compile(r"^[0-9a-f]{64}$")
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def put(self, data: bytes) -> str:
+        digest = sha256_hex(data)
+        path = self._path(digest)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(".part")
+            partial.write_bytes(data)
+            partial.replace(path)  # atomic: a reader never sees half a file
+        return digest
+
+    def get(self, digest: str) -> bytes | None:
+        if not self._NAME.match(digest):
+            return None
+        path = self._path(digest)
+        return path.read_bytes() if path.exists() else None
+
+    def _path(self, digest: str) -> Path:
+        return self.root / digest[:2] / f"{digest}.pdf"
