@@ -13,7 +13,7 @@ from fastapi.responses import HTMLResponse
 from temporalio.client import Client
 
 from api.errors import install_error_handlers
-from api.routes import accounts, dev_mailbox, health
+from api.routes import accounts, dev_mailbox, health, proposals
 from api.templating import templates
 from api.temporal import TemporalHandle
 from carflow.settings import Settings, load_settings
@@ -46,6 +46,7 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
     app.middleware("http")(_access_log)
     app.include_router(health.router)
     app.include_router(accounts.router)
+    app.include_router(proposals.router)
     if settings.dev:
         app.include_router(dev_mailbox.router)
 

@@ -1,0 +1,170 @@
+"""GET /proposals and GET /sellers: the read model, filtered, searched and paged per dealer."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from db.models import Seller
+
+URL = "/api/v1/proposals"
+T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+async def rows(dealers, insert_proposal) -> dict[str, object]:
+    """Five proposals of dealer A at one-hour intervals (oldest first) and one of dealer B."""
+    a = dealers.a.id
+    made = {
+        "dupont": await insert_proposal(a, created_at=T0, contract_number="CF0000000001"),
+        "martin": await insert_proposal(
+            a,
+            created_at=T0 + timedelta(hours=1),
+            buyer_first_name="Émile",
+            buyer_last_name="Martin",
+            buyer_email="emile.martin@example.org",
+            vehicle_registration="EF-456-GH",
+            vehicle_vin="WVWZZZ1JZXW000001",
+            vehicle_make="Volkswagen",
+            vehicle_model="Golf",
+            state="sent",
+        ),
+        "durand": await insert_proposal(
+            a,
+            created_at=T0 + timedelta(hours=2),
+            buyer_last_name="Durand",
+            buyer_email="durand@example.net",
+            vehicle_registration="JK-789-LM",
+            vehicle_make="Renault",
+            vehicle_model="Clio 100%",
+            state="signed",
+        ),
+        "petit": await insert_proposal(
+            a,
+            created_at=T0 + timedelta(hours=3),
+            buyer_last_name="Petit",
+            buyer_email="petit@example.com",
+            state="draft",
+        ),
+        "leroy": await insert_proposal(
+            a,
+            created_at=T0 + timedelta(hours=4),
+            buyer_last_name="Leroy",
+            buyer_email="leroy@example.com",
+            state="cancelled",
+        ),
+        "other": await insert_proposal(dealers.b.id, created_at=T0, buyer_last_name="Dupont"),
+    }
+    return made
+
+
+async def names(client, headers, **params) -> list[str]:  # noqa: ANN001
+    response = await client.get(URL, params=params, headers=headers)
+    assert response.status_code == 200, response.text
+    return [item["buyer"]["last_name"] for item in response.json()["items"]]
+
+
+async def test_lists_only_own_proposals_newest_first(client, dealers, rows) -> None:
+    response = await client.get(URL, headers=dealers.a.headers)
+    body = response.json()
+    assert (body["total"], body["page"], body["page_size"]) == (5, 1, 20)
+    assert [i["buyer"]["last_name"] for i in body["items"]] == [
+        "Leroy",
+        "Petit",
+        "Durand",
+        "Martin",
+        "Dupont",
+    ]
+    assert body["items"][0]["contract_number"]
+    assert (await client.get(URL, headers=dealers.b.headers)).json()["total"] == 1
+
+
+async def test_state_filter_lists_drafts(client, dealers, rows) -> None:
+    assert await names(client, dealers.a.headers, state="draft") == ["Petit", "Dupont"]
+    assert await names(client, dealers.a.headers, state="signed") == ["Durand"]
+    assert await names(client, dealers.a.headers, state="expired") == []
+
+
+async def test_unknown_state_is_422(client, dealers, rows) -> None:
+    response = await client.get(URL, params={"state": "lost"}, headers=dealers.a.headers)
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"][0]["field"] == "state"
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("dupont", ["Dupont"]),
+        ("DUPONT", ["Dupont"]),
+        ("jeanne dupont", ["Dupont"]),
+        ("Émile", ["Martin"]),
+        ("émile", ["Martin"]),  # accents fold case on SQLite too
+        ("mile martin", ["Martin"]),
+        ("emile.martin@", ["Martin"]),
+        ("ef-456", ["Martin"]),
+        ("ef456gh", ["Martin"]),  # a plate typed without dashes
+        ("WVWZZZ1JZ", ["Martin"]),
+        ("golf", ["Martin"]),
+        ("renault", ["Durand"]),
+        ("CF0000000001", ["Dupont"]),
+        ("100%", ["Durand"]),  # LIKE wildcards are matched literally
+        ("%", ["Durand"]),  # only the literal percent sign
+        ("_", []),
+        ("nobody", []),
+    ],
+)
+async def test_text_search(client, dealers, rows, q: str, expected: list[str]) -> None:
+    assert await names(client, dealers.a.headers, q=q) == expected
+
+
+async def test_search_and_state_combine(client, dealers, rows) -> None:
+    assert await names(client, dealers.a.headers, q="peugeot", state="draft") == ["Petit", "Dupont"]
+
+
+async def test_paging(client, dealers, rows) -> None:
+    first = (await client.get(URL, params={"page_size": 2}, headers=dealers.a.headers)).json()
+    second = (await client.get(URL, params={"page_size": 2, "page": 2}, headers=dealers.a.headers)).json()
+    third = (await client.get(URL, params={"page_size": 2, "page": 3}, headers=dealers.a.headers)).json()
+    beyond = (await client.get(URL, params={"page_size": 2, "page": 9}, headers=dealers.a.headers)).json()
+    assert [i["buyer"]["last_name"] for i in first["items"]] == ["Leroy", "Petit"]
+    assert [i["buyer"]["last_name"] for i in second["items"]] == ["Durand", "Martin"]
+    assert [i["buyer"]["last_name"] for i in third["items"]] == ["Dupont"]
+    assert beyond["items"] == [] and beyond["total"] == 5
+    assert (second["page"], second["page_size"]) == (2, 2)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"page": 0}, {"page_size": 0}, {"page_size": 101}, {"page": "two"}, {"q": "x" * 101}],
+)
+async def test_bad_paging_or_query_is_422(client, dealers, params) -> None:
+    response = await client.get(URL, params=params, headers=dealers.a.headers)
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"][0]["field"] == next(iter(params))
+
+
+async def test_list_needs_a_dealer_token(client) -> None:
+    assert (await client.get(URL)).status_code == 401
+
+
+async def test_sellers_most_recently_used_first_and_own_only(client, dealers, session_factory) -> None:
+    async with session_factory() as session:
+        for name, dealer, hours in (
+            ("Ancien", dealers.a, 0),
+            ("Récent", dealers.a, 5),
+            ("Autre", dealers.b, 9),
+        ):
+            session.add(
+                Seller(
+                    dealer_id=dealer.id,
+                    name=name,
+                    email=f"{hours}@example.com",
+                    created_at=T0,
+                    last_used_at=T0 + timedelta(hours=hours),
+                )
+            )
+        await session.commit()
+    body = (await client.get("/api/v1/sellers", headers=dealers.a.headers)).json()
+    assert [s["name"] for s in body["items"]] == ["Récent", "Ancien"]
+    assert (body["total"], body["page"], body["page_size"]) == (2, 1, 20)
