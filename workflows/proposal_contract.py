@@ -102,3 +102,31 @@ class ProposalEmail:
     template: str  # proposal_sent | proposal_expired | withdrawal_confirmed
     recipient: str  # buyer | dealer
     idempotency_key: str
+
+
+# --- Signing (issue 5) -------------------------------------------------------------------
+
+# E-signature provider callbacks (DocuSign Connect) are signals: the webhook answers at
+# once and a replayed callback is harmless (the workflow ignores an event that no longer
+# applies).
+SIGNAL_PROVIDER_EVENT = "signature_provider_event"
+
+
+@dataclass
+class ProviderEvent:
+    provider: str  # docusign
+    envelope_id: str
+    outcome: str  # completed | declined | voided
+    received_at: datetime | None = None
+
+
+@dataclass
+class SignatureAuditData:
+    """Evidence of a signature, kept in history as the signature's record (DESIGN §6)."""
+
+    method: str  # local | sms_code | docusign
+    signer_name: str
+    ip: str | None = None
+    user_agent: str | None = None
+    reviewed_at: datetime | None = None
+    document_sha256: str | None = None
