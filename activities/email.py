@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.documents import DocumentStore
 from activities.email_templates import EmailRenderer, UnknownTemplate
 from activities.email_types import EmailInput, EmailResult
 from activities.proposal_emails import load_proposal_email
@@ -63,11 +64,13 @@ class EmailActivities:
         session_factory: async_sessionmaker[AsyncSession],
         renderer: EmailRenderer,
         mailer: SmtpMailer,
+        documents: DocumentStore | None = None,
     ) -> None:
         self.settings = settings
         self.session_factory = session_factory
         self.renderer = renderer
         self.mailer = mailer
+        self.documents = documents
 
     @activity.defn(name="send_email")
     async def send_email(self, data: EmailInput) -> EmailResult:
@@ -109,6 +112,18 @@ class EmailActivities:
                 message["Reply-To"] = data.reply_to
             message.set_content(rendered.text)
             message.add_alternative(rendered.html, subtype="html")
+            for attachment in data.attachments:
+                content = self.documents.get(attachment.sha256) if self.documents else None
+                if content is None:
+                    raise ApplicationError(
+                        f"attachment {attachment.filename} ({attachment.sha256[:12]}…) is not in the "
+                        f"document store ({data.idempotency_key})",
+                        type="DocumentMissing",
+                    )
+                maintype, _, subtype = attachment.content_type.partition("/")
+                message.add_attachment(
+                    content, maintype=maintype, subtype=subtype, filename=attachment.filename
+                )
 
             row.attempts += 1
             try:

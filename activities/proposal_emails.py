@@ -9,32 +9,29 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.exceptions import ApplicationError
 
-from activities.email_types import EmailInput
+from activities.contract_context import PARIS, euros, french_date
+from activities.email_types import Attachment, EmailInput
 from carflow.links import buyer_token
 from carflow.settings import Settings
 from db.models import Dealer, Proposal
 from workflows.proposal_contract import ProposalEmail
 
-PARIS = ZoneInfo("Europe/Paris")
-TEMPLATES = {"proposal_sent", "proposal_expired", "withdrawal_confirmed"}
-
-
-def french_date(moment: datetime | None) -> str:
-    return moment.astimezone(PARIS).strftime("%d/%m/%Y") if moment else ""
+TEMPLATES = {
+    "proposal_sent",
+    "proposal_expired",
+    "withdrawal_confirmed",
+    "contract_signed",
+    "welcome",
+    "dealer_sale_notice",
+}
 
 
 def french_datetime(moment: datetime | None) -> str:
     return moment.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M") if moment else ""
-
-
-def euros(cents: int) -> str:
-    whole, rest = divmod(cents, 100)
-    return f"{whole:,}".replace(",", "\u202f") + f",{rest:02d} €"
 
 
 async def load_proposal_email(
@@ -73,7 +70,19 @@ async def load_proposal_email(
         "expired_on": french_date(proposal.expires_at),
         "signed_on": french_date(proposal.signed_at),
         "withdrawn_on": french_datetime(proposal.updated_at),
+        "withdrawal_until": french_date(proposal.withdrawal_deadline),
+        "duration_months": proposal.duration_months,
     }
+    attachments: list[Attachment] = []
+    if data.template == "contract_signed":
+        if not (proposal.signed_pdf_sha256 and proposal.conditions_pdf_sha256):
+            raise ApplicationError(
+                f"signed documents of proposal {data.proposal_id} are not ready", type="DocumentMissing"
+            )
+        attachments = [
+            Attachment(f"contrat-{proposal.contract_number}-signe.pdf", proposal.signed_pdf_sha256),
+            Attachment(f"conditions-generales-{proposal.product_kind}.pdf", proposal.conditions_pdf_sha256),
+        ]
     if data.recipient == "dealer":
         if not dealer.email:
             return None
@@ -86,4 +95,5 @@ async def load_proposal_email(
         to=to,
         context=context,
         reply_to=reply_to,
+        attachments=attachments,
     )

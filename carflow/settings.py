@@ -174,6 +174,11 @@ class Settings(BaseSettings):
         return self.var_dir / "mailbox"
 
     @property
+    def documents_dir(self) -> Path:
+        """Where contract PDFs are stored, by content hash."""
+        return self.var_dir / "documents"
+
+    @property
     def dev(self) -> bool:
         return self.profile == "dev"
 

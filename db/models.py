@@ -200,6 +200,18 @@ class Proposal(Base):
     replaces_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("proposals.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    # Signing: what the buyer gave and the documents of the contract.
+    iban_encrypted: Mapped[str | None] = mapped_column(String(500))
+    iban_masked: Mapped[str | None] = mapped_column(String(50))
+    account_holder: Mapped[str | None] = mapped_column(String(200))
+    conditions_accepted_at: Mapped[datetime | None] = mapped_column()
+    no_claim_attested_at: Mapped[datetime | None] = mapped_column()
+    contract_pdf_sha256: Mapped[str | None] = mapped_column(String(64))  # as reviewed
+    contract_reviewed_at: Mapped[datetime | None] = mapped_column()
+    signed_pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    conditions_pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    signature_method: Mapped[str | None] = mapped_column(String(20))
+
     # Read model: only the records activity writes below this line.
     state: Mapped[str] = mapped_column(String(20), default="draft", index=True)
     state_version: Mapped[int] = mapped_column(default=0)
@@ -216,6 +228,20 @@ class Proposal(Base):
     email_failed: Mapped[bool] = mapped_column(Boolean, default=False)
     email_error: Mapped[str | None] = mapped_column(String(1000))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SigningCode(Base):
+    """A face-to-face signing code sent by SMS: only its salted hash is kept."""
+
+    __tablename__ = "signing_codes"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    proposal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("proposals.id"), index=True)
+    attempt_key: Mapped[str] = mapped_column(String(200), unique=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    issued_at: Mapped[datetime] = mapped_column()
+    tries: Mapped[int] = mapped_column(default=0)
+    sent: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Seller(Base):

@@ -31,16 +31,24 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.proposal_contract import (
         ACTIVITY_EMAIL,
+        ACTIVITY_FINALIZE_SIGNATURE,
         ACTIVITY_PROJECT,
+        ACTIVITY_SIGNING_CODE,
+        PATCH_SIGNING_EFFECTS,
         QUERY_STATUS,
         REFUSED_ERROR_TYPE,
+        SIGNAL_PROVIDER_EVENT,
         SIGNAL_RETRY_EMAILS,
         WORKFLOW_TYPE,
         EventRequest,
+        FinalizeSignature,
         ProposalEmail,
         ProposalProjection,
         ProposalStart,
         ProposalStatus,
+        ProviderEvent,
+        SignatureAuditData,
+        SigningCodeRequest,
     )
     from workflows.search_attributes import CONTRACT_NUMBER, DEALER_ID, EMAIL_FAILED, PROPOSAL_STATE
 
@@ -60,6 +68,19 @@ EMAILS_ON_EVENT: dict[str, tuple[str, str]] = {
     "expire": ("proposal_expired", "dealer"),
     "withdraw": ("withdrawal_confirmed", "buyer"),
 }
+# Side effects of signing, in order, behind PATCH_SIGNING_EFFECTS: the documents first (the
+# buyer's email attaches them), then the buyer's and the dealer's emails. `start_in_person`
+# sends the SMS code. Queued like emails: retried, then EmailFailed and an ADV retry.
+SIGNING_EFFECTS: dict[str, list[tuple[str, str]]] = {
+    "sign": [
+        ("finalize_signature", "system"),
+        ("contract_signed", "buyer"),
+        ("welcome", "buyer"),
+        ("dealer_sale_notice", "dealer"),
+    ],
+    "start_in_person": [("signing_code", "buyer_sms")],
+}
+DOCUMENTS_TIMEOUT = timedelta(minutes=2)
 
 
 @workflow.defn(name=WORKFLOW_TYPE, failure_exception_types=[TransitionNotAllowed])
@@ -77,6 +98,7 @@ class ProposalWorkflow:
         self.last_viewed_at: datetime | None = None
         self.signed_at: datetime | None = None
         self.withdrawal_deadline: datetime | None = None
+        self.signature_audit: SignatureAuditData | None = None
         self.version = 0
         self.emails: list[ProposalEmail] = []
         self.email_failed = False
@@ -141,13 +163,32 @@ class ProposalWorkflow:
     async def _send_next_email(self) -> None:
         email = self.emails[0]
         try:
-            await workflow.execute_activity(
-                ACTIVITY_EMAIL,
-                email,
-                start_to_close_timeout=timedelta(minutes=1),
-                retry_policy=EMAIL_RETRY,
-                summary=f"{email.template} to the {email.recipient}",
-            )
+            if email.template == "finalize_signature":
+                await workflow.execute_activity(
+                    ACTIVITY_FINALIZE_SIGNATURE,
+                    FinalizeSignature(
+                        self.start.proposal_id, self.signed_at or workflow.now(), self.signature_audit
+                    ),
+                    start_to_close_timeout=DOCUMENTS_TIMEOUT,
+                    retry_policy=EMAIL_RETRY,
+                    summary="signed contract and general conditions (PDF)",
+                )
+            elif email.template == "signing_code":
+                await workflow.execute_activity(
+                    ACTIVITY_SIGNING_CODE,
+                    SigningCodeRequest(self.start.proposal_id, email.idempotency_key),
+                    start_to_close_timeout=timedelta(minutes=1),
+                    retry_policy=EMAIL_RETRY,
+                    summary="signing code by SMS to the buyer",
+                )
+            else:
+                await workflow.execute_activity(
+                    ACTIVITY_EMAIL,
+                    email,
+                    start_to_close_timeout=timedelta(minutes=1),
+                    retry_policy=EMAIL_RETRY,
+                    summary=f"{email.template} to the {email.recipient}",
+                )
         except ActivityError as err:
             cause = err.cause
             self.email_failed = True
@@ -252,6 +293,24 @@ class ProposalWorkflow:
         if self.email_failed:
             self.email_failed = False
 
+    @workflow.signal(name=SIGNAL_PROVIDER_EVENT)
+    async def provider_event(self, event: ProviderEvent) -> None:
+        """E-signature callback: completed signs, declined/voided abandons signing.
+
+        A callback that no longer applies (replayed, or the proposal moved on) is ignored.
+        """
+        name = "sign" if event.outcome == "completed" else "abandon"
+        async with self.lock:
+            if self._refusal(name) is not None:
+                workflow.logger.info("ignored %s callback in state %s", event.outcome, self.state)
+                return
+            if name == "sign":
+                self.signature_audit = SignatureAuditData(
+                    method=event.provider, signer_name="", document_sha256=None
+                )
+            self._fire(name)
+            await self._project()
+
     @workflow.query(name=QUERY_STATUS)
     def status(self) -> ProposalStatus:
         return self._status()
@@ -291,6 +350,8 @@ class ProposalWorkflow:
             if reason is not None:
                 raise self._refused(event, reason)
             workflow.logger.info("%s by %s in state %s", event, request.actor, self.state)
+            if event == "sign":
+                self.signature_audit = request.audit
             self._fire(event)
             await self._project()
         return self._status()
@@ -314,6 +375,18 @@ class ProposalWorkflow:
         elif event == "sign":
             self.signed_at = now
             self.withdrawal_deadline = withdrawal_deadline(now, self.start.kind)
+        if event in SIGNING_EFFECTS and workflow.patched(PATCH_SIGNING_EFFECTS):
+            for template, recipient in SIGNING_EFFECTS[event]:
+                # A fresh key per SMS code (a new code each time signing starts in person).
+                suffix = str(workflow.uuid4()) if template == "signing_code" else "1"
+                self.emails.append(
+                    ProposalEmail(
+                        proposal_id=self.start.proposal_id,
+                        template=template,
+                        recipient=recipient,
+                        idempotency_key=f"proposal-{self.start.proposal_id}:{template}:{suffix}",
+                    )
+                )
         if event in EMAILS_ON_EVENT:
             template, recipient = EMAILS_ON_EVENT[event]
             number = self.sent_count if template == "proposal_sent" else 1

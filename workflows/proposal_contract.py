@@ -47,10 +47,24 @@ class ProposalStart:
 
 
 @dataclass
+class SignatureAuditData:
+    """Evidence of a signature, kept in history as the signature's record (DESIGN §6)."""
+
+    method: str  # local | sms_code | docusign
+    signer_name: str
+    ip: str | None = None
+    user_agent: str | None = None
+    reviewed_at: datetime | None = None
+    document_sha256: str | None = None
+
+
+@dataclass
 class EventRequest:
     actor: str = "dealer"  # dealer | buyer | staff
     # resend: the buyer's email changed, so the proposal email goes to the new address.
     reason: str | None = None
+    # sign: the evidence of the signature (who, how, from where, which document).
+    audit: SignatureAuditData | None = None
 
 
 @dataclass
@@ -120,13 +134,21 @@ class ProviderEvent:
     received_at: datetime | None = None
 
 
-@dataclass
-class SignatureAuditData:
-    """Evidence of a signature, kept in history as the signature's record (DESIGN §6)."""
+ACTIVITY_FINALIZE_SIGNATURE = "finalize_signature"
+ACTIVITY_SIGNING_CODE = "send_signing_code"
+# workflow.patched() id of the signing side effects (documents, signing emails, SMS code):
+# histories recorded before it replay without them.
+PATCH_SIGNING_EFFECTS = "signing-effects-v1"
 
-    method: str  # local | sms_code | docusign
-    signer_name: str
-    ip: str | None = None
-    user_agent: str | None = None
-    reviewed_at: datetime | None = None
-    document_sha256: str | None = None
+
+@dataclass
+class FinalizeSignature:
+    proposal_id: str
+    signed_at: datetime
+    audit: SignatureAuditData | None = None
+
+
+@dataclass
+class SigningCodeRequest:
+    proposal_id: str
+    attempt_key: str  # unique per code sent; the code is derived from it with the secret key

@@ -6,11 +6,18 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from carflow.settings import load_settings
-from db.models import Base
+from db.models import Base, UTCDateTime
 from db.session import create_engine
 
 config = context.config
 target_metadata = Base.metadata
+
+
+def render_item(type_: str, obj: object, autogen_context: object) -> str | bool:
+    """Migrations spell our UTCDateTime as the plain column type it stores."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
 
 
 def run_migrations(connection: Connection) -> None:
@@ -20,6 +27,7 @@ def run_migrations(connection: Connection) -> None:
         # SQLite cannot ALTER most things in place; batch mode rebuilds tables instead.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        render_item=render_item,
     )
     with context.begin_transaction():
         context.run_migrations()

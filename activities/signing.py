@@ -1,0 +1,169 @@
+"""Signing side effects: the signed contract's documents and the face-to-face SMS code."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import uuid
+from datetime import UTC, datetime
+
+import httpx
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities.contract_context import contract_context
+from activities.documents import DocumentRenderer, DocumentStore, SignatureAudit
+from activities.email import EmailActivities
+from activities.email_types import EmailInput
+from carflow.onetime_codes import hash_code
+from carflow.settings import Settings
+from db.models import Dealer, Proposal, SigningCode
+from workflows.proposal_contract import (
+    ACTIVITY_FINALIZE_SIGNATURE,
+    ACTIVITY_SIGNING_CODE,
+    FinalizeSignature,
+    SigningCodeRequest,
+)
+
+SIGNATURE_METHODS = {"local": "local", "sms_code": "sms_code", "docusign": "docusign"}
+
+
+def signing_code_for(settings: Settings, attempt_key: str) -> str:
+    """The code is derived, not stored: a retried activity sends the same code again."""
+    digest = hmac.new(
+        settings.secret_key.get_secret_value().encode(), f"sms-code:{attempt_key}".encode(), hashlib.sha256
+    ).digest()
+    return f"{int.from_bytes(digest[:8], 'big') % 10**6:06d}"
+
+
+def sms_address(settings: Settings, mobile: str) -> str:
+    digits = "".join(ch for ch in mobile if ch.isdigit())
+    if digits.startswith("33") and len(digits) == 11:
+        digits = "0" + digits[2:]  # +33 6… → 06…: what the gateway expects
+    return f"{digits}@{settings.sms_gateway_domain}"
+
+
+class SigningActivities:
+    def __init__(
+        self,
+        settings: Settings,
+        session_factory: async_sessionmaker[AsyncSession],
+        renderer: DocumentRenderer,
+        store: DocumentStore,
+        email: EmailActivities,
+    ) -> None:
+        self.settings = settings
+        self.session_factory = session_factory
+        self.renderer = renderer
+        self.store = store
+        self.email = email
+
+    async def _load(self, session: AsyncSession, proposal_id: str) -> tuple[Proposal, Dealer]:
+        proposal = await session.get(Proposal, uuid.UUID(proposal_id))
+        if proposal is None:
+            raise ApplicationError(
+                f"proposal {proposal_id} is not in the database", non_retryable=True, type="NoSuchProposal"
+            )
+        dealer = await session.get(Dealer, proposal.dealer_id)
+        assert dealer is not None
+        return proposal, dealer
+
+    @activity.defn(name=ACTIVITY_FINALIZE_SIGNATURE)
+    async def finalize_signature(self, data: FinalizeSignature) -> str:
+        """Render and store the signed contract and the general conditions; their digests
+        go into the proposal row. Idempotent: a retry finds them and stops."""
+        async with self.session_factory() as session:
+            proposal, dealer = await self._load(session, data.proposal_id)
+            if proposal.signed_pdf_sha256 and proposal.conditions_pdf_sha256:
+                return proposal.signed_pdf_sha256
+            context = contract_context(proposal, dealer)
+            if proposal.contract_pdf_sha256 is None:
+                proposal.contract_pdf_sha256 = self.store.put(self.renderer.contract(context))
+            audit_data = data.audit
+            method = audit_data.method if audit_data else "local"
+            audit = SignatureAudit(
+                signer_name=(audit_data.signer_name if audit_data and audit_data.signer_name else None)
+                or f"{proposal.buyer_first_name} {proposal.buyer_last_name}",
+                signed_at=data.signed_at,
+                reviewed_at=(audit_data.reviewed_at if audit_data else None) or proposal.contract_reviewed_at,
+                ip=(audit_data.ip if audit_data else None) or "—",
+                user_agent=(audit_data.user_agent if audit_data else None) or "—",
+                document_sha256=(audit_data.document_sha256 if audit_data else None)
+                or proposal.contract_pdf_sha256,
+                method=METHOD_LABELS.get(method, method),
+            )
+            proposal.signed_pdf_sha256 = self.store.put(self.renderer.signed_contract(context, audit))
+            proposal.conditions_pdf_sha256 = self.store.put(
+                self.renderer.general_conditions(proposal.product_kind)
+            )
+            proposal.signature_method = method
+            await session.commit()
+            return proposal.signed_pdf_sha256
+
+    @activity.defn(name=ACTIVITY_SIGNING_CODE)
+    async def send_signing_code(self, data: SigningCodeRequest) -> None:
+        code = signing_code_for(self.settings, data.attempt_key)
+        async with self.session_factory() as session:
+            proposal, dealer = await self._load(session, data.proposal_id)
+            row = await session.scalar(select(SigningCode).where(SigningCode.attempt_key == data.attempt_key))
+            if row is None:
+                session.add(
+                    SigningCode(
+                        proposal_id=proposal.id,
+                        attempt_key=data.attempt_key,
+                        code_hash=hash_code(code, data.attempt_key),
+                        issued_at=datetime.now(UTC),
+                    )
+                )
+                await session.commit()
+            elif row.sent:
+                return
+            mobile, dealer_name = proposal.buyer_mobile, dealer.name
+        text = (
+            f"{dealer_name} : votre code de signature est {code}. Il est valable 10 minutes. "
+            "Ne le communiquez qu'à votre conseiller, en rendez-vous."
+        )
+        await self._send_sms(mobile, text, data.attempt_key)
+        async with self.session_factory() as session:
+            row = await session.scalar(select(SigningCode).where(SigningCode.attempt_key == data.attempt_key))
+            assert row is not None
+            row.sent = True
+            await session.commit()
+
+    async def _send_sms(self, mobile: str, text: str, key: str) -> None:
+        if self.settings.sms_provider == "http":
+            token = self.settings.sms_http_token.get_secret_value() if self.settings.sms_http_token else None
+            headers = {"Authorization": f"Bearer {token}"} if token else {}
+            try:
+                async with httpx.AsyncClient(timeout=20) as client:
+                    response = await client.post(
+                        str(self.settings.sms_http_url), json={"to": mobile, "text": text}, headers=headers
+                    )
+            except httpx.HTTPError as exc:
+                raise ApplicationError(
+                    f"SMS provider unreachable: {exc} ({key})", type="SmsUnavailable"
+                ) from None
+            if response.status_code >= 400:
+                raise ApplicationError(
+                    f"SMS provider answered {response.status_code} ({key})",
+                    non_retryable=400 <= response.status_code < 500 and response.status_code != 429,
+                    type="SmsRefused",
+                )
+            return
+        await self.email.deliver_once(
+            EmailInput(
+                idempotency_key=key,
+                template="signing_code",
+                to=[sms_address(self.settings, mobile)],
+                context={"text": text},
+            )
+        )
+
+
+METHOD_LABELS = {
+    "local": "Signature électronique simple (nom saisi par le signataire)",
+    "sms_code": "Signature en face à face, code à usage unique envoyé par SMS au souscripteur",
+    "docusign": "Signature électronique DocuSign",
+}
