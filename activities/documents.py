@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from dataclasses import dataclass
@@ -71,6 +72,17 @@ class DocumentRenderer:
         if kind not in KINDS:
             raise ValueError(f"unknown product kind {kind!r}")
         return self._pdf(f"conditions_{kind}.html", {})
+
+    # Rendering takes about a second of CPU: off the event loop, so the API and the worker
+    # keep serving everyone else meanwhile.
+    async def contract_async(self, contract: dict[str, Any]) -> bytes:
+        return await asyncio.to_thread(self.contract, contract)
+
+    async def signed_contract_async(self, contract: dict[str, Any], audit: SignatureAudit) -> bytes:
+        return await asyncio.to_thread(self.signed_contract, contract, audit)
+
+    async def general_conditions_async(self, kind: str) -> bytes:
+        return await asyncio.to_thread(self.general_conditions, kind)
 
 
 class DocumentStore:

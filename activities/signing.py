@@ -80,7 +80,7 @@ class SigningActivities:
                 return proposal.signed_pdf_sha256
             context = contract_context(proposal, dealer)
             if proposal.contract_pdf_sha256 is None:
-                proposal.contract_pdf_sha256 = self.store.put(self.renderer.contract(context))
+                proposal.contract_pdf_sha256 = self.store.put(await self.renderer.contract_async(context))
             audit_data = data.audit
             method = audit_data.method if audit_data else "local"
             audit = SignatureAudit(
@@ -94,9 +94,11 @@ class SigningActivities:
                 or proposal.contract_pdf_sha256,
                 method=METHOD_LABELS.get(method, method),
             )
-            proposal.signed_pdf_sha256 = self.store.put(self.renderer.signed_contract(context, audit))
+            proposal.signed_pdf_sha256 = self.store.put(
+                await self.renderer.signed_contract_async(context, audit)
+            )
             proposal.conditions_pdf_sha256 = self.store.put(
-                self.renderer.general_conditions(proposal.product_kind)
+                await self.renderer.general_conditions_async(proposal.product_kind)
             )
             proposal.signature_method = method
             await session.commit()

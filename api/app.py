@@ -12,8 +12,9 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse
 from temporalio.client import Client
 
+from activities.documents import DocumentRenderer
 from api.errors import install_error_handlers
-from api.routes import accounts, dev_mailbox, health, proposals
+from api.routes import accounts, buyer, buyer_pages, dev_mailbox, health, proposals
 from api.templating import templates
 from api.temporal import TemporalHandle
 from carflow.settings import Settings, load_settings
@@ -41,12 +42,15 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
     app.state.temporal = TemporalHandle(settings, temporal_client)
+    app.state.documents = DocumentRenderer()
 
     install_error_handlers(app)
     app.middleware("http")(_access_log)
     app.include_router(health.router)
     app.include_router(accounts.router)
     app.include_router(proposals.router)
+    app.include_router(buyer.router)
+    app.include_router(buyer_pages.router)
     if settings.dev:
         app.include_router(dev_mailbox.router)
 

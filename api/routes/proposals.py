@@ -9,12 +9,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field
 from temporalio.client import Client
 
 from api.body_limit import body_limited_route
 from api.deps import CurrentDealer, SessionDep, SettingsDep, TemporalDep
 from api.errors import ApiError
 from api.schemas.proposals import ProposalCreate, ProposalDetail, ProposalPage, SellerPage
+from api.services import in_person
 from api.services.proposal_views import get_owned_proposal, list_proposals, list_sellers
 from api.services.proposal_workflow import ProposalWorkflows
 from api.services.proposals import Clock, ProposalService
@@ -206,6 +208,46 @@ async def cancel_proposal(proposal_id: str, service: Service) -> ProposalDetail:
 async def withdraw_proposal(proposal_id: str, service: Service) -> ProposalDetail:
     row = await get_owned_proposal(service.session, service.dealer.id, proposal_id)
     return await service.fire_and_show(row, "withdraw", _DEALER_EVENT)
+
+
+class InPersonStart(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    iban: str = Field(max_length=64)
+    account_holder: str = Field(max_length=200)
+    cg_accepted: bool
+
+
+class InPersonConfirm(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(pattern=r"^\s*\d{6}\s*$", description="the 6 digits the buyer received by SMS")
+
+
+@router.post(
+    "/proposals/{proposal_id}/in-person",
+    response_model=ProposalDetail,
+    summary="Face to face: record the bank details and text the buyer a signing code",
+)
+async def start_in_person(
+    proposal_id: str, body: InPersonStart, _dealer: RemoteSaleDealer, service: Service
+) -> ProposalDetail:
+    row = await get_owned_proposal(service.session, service.dealer.id, proposal_id)
+    status = await in_person.start(service, row, body.iban, body.account_holder, body.cg_accepted)
+    await service.session.refresh(row)  # the workflow projected its new state meanwhile
+    return await service.detail(row, status)
+
+
+@router.post(
+    "/proposals/{proposal_id}/in-person/confirm",
+    response_model=ProposalDetail,
+    summary="Face to face: the code the buyer read out signs the contract",
+)
+async def confirm_in_person(
+    proposal_id: str, body: InPersonConfirm, request: Request, service: Service
+) -> ProposalDetail:
+    row = await get_owned_proposal(service.session, service.dealer.id, proposal_id)
+    status = await in_person.confirm(service, row, body.code, request)
+    await service.session.refresh(row)
+    return await service.detail(row, status)
 
 
 @router.get("/sellers", response_model=SellerPage, summary="The dealer's saved seller profiles")

@@ -10,11 +10,11 @@ import uuid
 import pypdf
 from proposal_harness import Proposals, fire, record_history, status
 from sqlalchemy import select
-from support import Sink
 
 from activities.signing import signing_code_for
 from carflow.onetime_codes import hash_code
 from db.models import SigningCode
+from support import Sink
 from workflows.proposal_contract import EventRequest, ProposalStatus, SignatureAuditData
 
 
@@ -30,7 +30,9 @@ def pdf_text(data: bytes) -> str:
     return "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages)
 
 
-async def test_signature_mails_signed_contract_welcome_and_dealer_notice(proposals: Proposals, sink: Sink) -> None:
+async def test_signature_mails_signed_contract_welcome_and_dealer_notice(
+    proposals: Proposals, sink: Sink
+) -> None:
     handle = await proposals.create(kind="insurance", send_now=True)
     await fire(handle, "view", actor="buyer")
     await fire(handle, "accept", actor="buyer")
@@ -69,7 +71,9 @@ async def test_in_person_start_texts_a_code_stored_only_hashed(proposals: Propos
     assert code is not None
     async with proposals.session_factory() as session:
         row = await session.scalar(
-            select(SigningCode).where(SigningCode.proposal_id == uuid.UUID(handle.id.removeprefix("proposal-")))
+            select(SigningCode).where(
+                SigningCode.proposal_id == uuid.UUID(handle.id.removeprefix("proposal-"))
+            )
         )
     assert row is not None and row.sent
     assert row.code_hash == hash_code(code.group(1), row.attempt_key)

@@ -1,0 +1,152 @@
+"""The buyer's remote journey through HTTP against a real worker on the time-skipping server:
+create+send → mail → link → view → accept → sign → signed, documents mailed."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+
+import pypdf
+import pytest
+from buyer_helpers import accept_body, eventually, send_proposal
+
+
+def pdf_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages)
+
+
+async def test_remote_journey_signs_and_mails_the_documents(client, dealers, new_body, worker) -> None:
+    proposal, token = await send_proposal(client, dealers, new_body, worker)
+
+    opened = await client.get(f"/api/v1/buyer/{token}")
+    assert opened.status_code == 200
+    view = opened.json()
+    assert (view["state"], view["contract_number"]) == ("viewed", proposal["contract_number"])
+    assert view["dealer"]["name"] == "Garage Nord" and view["dealer"]["phone"] == "01 11 11 11 11"
+    await client.get(f"/api/v1/buyer/{token}")  # each opening counts
+    detail = (await client.get(f"/api/v1/proposals/{proposal['id']}", headers=dealers.a.headers)).json()
+    assert detail["view_count"] == 2
+
+    accepted = await client.post(f"/api/v1/buyer/{token}/accept", json=accept_body())
+    assert accepted.status_code == 200, accepted.text
+    assert accepted.json()["state"] == "signing"
+    assert accepted.json()["iban_masked"] == "FR76 **** **** **** **** ***0 189"
+
+    contract = await client.get(f"/api/v1/buyer/{token}/contract.pdf")
+    assert contract.headers["content-type"] == "application/pdf"
+    assert "Jeanne Dupont" in pdf_text(contract.content)
+
+    signed = await client.post(
+        f"/api/v1/buyer/{token}/sign",
+        json={"full_name": "jeanne DUPONT"},
+        headers={"User-Agent": "TestPhone/1"},
+    )
+    assert signed.status_code == 200, signed.text
+    assert signed.json()["state"] == "signed"
+    assert "withdraw" in signed.json()["actions"]
+
+    async def documents_mailed() -> bool:
+        return any(str(m["Subject"]).startswith("Vente signée") for m in worker.messages())
+
+    await eventually(documents_mailed)
+    mail = next(m for m in worker.messages() if str(m["Subject"]).startswith("Votre contrat"))
+    pdfs = {p.get_filename(): p.get_payload(decode=True) for p in mail.iter_attachments()}
+    signed_pdf = pdfs[f"contrat-{proposal['contract_number']}-signe.pdf"]
+    text = pdf_text(signed_pdf)
+    assert "Jeanne Dupont" in text and proposal["contract_number"] in text
+    assert "TestPhone/1" in text and "FR76 **** ****" in text
+    assert "14 jours" in pdf_text(pdfs["conditions-generales-service.pdf"])
+    subjects = [str(m["Subject"]) for m in worker.messages()]
+    assert any(s.startswith("Bienvenue") for s in subjects)
+    assert any(s.startswith("Vente signée") for s in subjects)
+
+    detail = (await client.get(f"/api/v1/proposals/{proposal['id']}", headers=dealers.a.headers)).json()
+    assert (detail["state"], detail["contract_status"]) == ("signed", "active")
+    download = await client.get(f"/api/v1/buyer/{token}/documents/signed.pdf")
+    assert download.status_code == 200 and download.content == signed_pdf
+
+
+async def test_withdrawal_from_the_buyer_side(client, dealers, new_body, worker) -> None:
+    _, token = await send_proposal(client, dealers, new_body, worker)
+    await client.get(f"/api/v1/buyer/{token}")
+    await client.post(f"/api/v1/buyer/{token}/accept", json=accept_body())
+    await client.post(f"/api/v1/buyer/{token}/sign", json={"full_name": "Jeanne Dupont"})
+    withdrawn = await client.post(f"/api/v1/buyer/{token}/withdraw")
+    assert withdrawn.status_code == 200 and withdrawn.json()["state"] == "withdrawn"
+    again = await client.post(f"/api/v1/buyer/{token}/withdraw")
+    assert again.status_code == 409
+    assert again.json()["error"]["allowed_events"] == []
+
+
+async def test_a_claim_since_sending_declines_and_sends_the_buyer_to_the_dealer(
+    client, dealers, new_body, worker
+) -> None:
+    _, token = await send_proposal(client, dealers, new_body, worker)
+    await client.get(f"/api/v1/buyer/{token}")
+    answer = await client.post(f"/api/v1/buyer/{token}/accept", json=accept_body(no_claim_since_sent=False))
+    assert answer.status_code == 200
+    assert answer.json()["state"] == "declined"
+    assert "contactez votre concessionnaire" in answer.json()["message"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"iban": "FR76 3000 6000 0112 3456 7890 188"}, "iban"),
+        ({"cg_accepted": False}, "cg_accepted"),
+        ({"account_holder": " "}, "account_holder"),
+    ],
+)
+async def test_bad_accept_input_is_422_and_nothing_changes(
+    client, dealers, new_body, worker, overrides, field
+) -> None:
+    proposal, token = await send_proposal(client, dealers, new_body, worker)
+    await client.get(f"/api/v1/buyer/{token}")
+    answer = await client.post(f"/api/v1/buyer/{token}/accept", json=accept_body(**overrides))
+    assert answer.status_code == 422
+    assert field in {f["field"] for f in answer.json()["error"]["fields"]}
+    detail = (await client.get(f"/api/v1/proposals/{proposal['id']}", headers=dealers.a.headers)).json()
+    assert detail["state"] == "viewed"
+
+
+async def test_missing_attestation_is_422(client, dealers, new_body, worker) -> None:
+    _, token = await send_proposal(client, dealers, new_body, worker)
+    body = accept_body()
+    del body["no_claim_since_sent"]
+    answer = await client.post(f"/api/v1/buyer/{token}/accept", json=body)
+    assert answer.status_code == 422
+    assert answer.json()["error"]["fields"][0]["field"] == "no_claim_since_sent"
+
+
+async def test_tampered_token_is_a_friendly_404(client, dealers, new_body, worker) -> None:
+    _, token = await send_proposal(client, dealers, new_body, worker)
+    tampered = token[:-1] + ("A" if token[-1] != "A" else "B")
+    answer = await client.get(f"/api/v1/buyer/{tampered}")
+    assert answer.status_code == 404
+    assert answer.json()["error"]["code"] == "unknown_link"
+    page = await client.get(f"/p/{tampered}")
+    assert page.status_code == 404 and "réessayez un peu plus tard" in page.text
+
+
+async def test_double_submission_and_concurrent_signatures(client, dealers, new_body, worker) -> None:
+    _, token = await send_proposal(client, dealers, new_body, worker)
+    await client.get(f"/api/v1/buyer/{token}")
+    first = await client.post(f"/api/v1/buyer/{token}/accept", json=accept_body())
+    second = await client.post(f"/api/v1/buyer/{token}/accept", json=accept_body())
+    assert (first.status_code, second.status_code) == (200, 409)
+    assert second.json()["error"]["state"] == "signing"
+
+    results = await asyncio.gather(
+        client.post(f"/api/v1/buyer/{token}/sign", json={"full_name": "Jeanne Dupont"}),
+        client.post(f"/api/v1/buyer/{token}/sign", json={"full_name": "Jeanne Dupont"}),
+    )
+    assert sorted(r.status_code for r in results) == [200, 409]
+
+
+async def test_sign_with_another_name_is_refused(client, dealers, new_body, worker) -> None:
+    _, token = await send_proposal(client, dealers, new_body, worker)
+    await client.get(f"/api/v1/buyer/{token}")
+    await client.post(f"/api/v1/buyer/{token}/accept", json=accept_body())
+    answer = await client.post(f"/api/v1/buyer/{token}/sign", json={"full_name": "Someone Else"})
+    assert answer.status_code == 422
+    assert answer.json()["error"]["fields"][0]["field"] == "full_name"

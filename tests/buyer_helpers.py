@@ -1,0 +1,45 @@
+"""Helpers for tests that drive the buyer's journey through HTTP with a real worker."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Awaitable, Callable
+
+VALID_IBAN = "FR76 3000 6000 0112 3456 7890 189"
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], timeout_s: float = 20.0) -> None:
+    for _ in range(int(timeout_s / 0.05)):
+        if await check():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition not reached")
+
+
+async def send_proposal(client, dealers, new_body, worker, **product) -> tuple[dict, str]:  # noqa: ANN001
+    body = new_body(send=True)
+    body["product"].update(product)
+    created = await client.post("/api/v1/proposals", json=body, headers=dealers.a.headers)
+    assert created.status_code == 201, created.text
+
+    async def mailed() -> bool:
+        return any(m["To"] == "jeanne.dupont@example.com" for m in worker.messages())
+
+    await eventually(mailed)
+    mail = next(m for m in worker.messages() if m["To"] == "jeanne.dupont@example.com")
+    text = mail.get_body(preferencelist=("plain",)).get_content()
+    token = re.search(r"/p/([A-Za-z0-9_-]+)", text)
+    assert token is not None, text
+    return created.json(), token.group(1)
+
+
+def accept_body(**overrides: object) -> dict:
+    body = {
+        "cg_accepted": True,
+        "iban": VALID_IBAN,
+        "account_holder": "Jeanne Dupont",
+        "no_claim_since_sent": True,
+    }
+    body.update(overrides)
+    return body
