@@ -90,5 +90,8 @@ class Sink:
         ]
         return sorted(parsed, key=lambda m: email.utils.parsedate_to_datetime(m["Date"]))
 
+    def recipients(self) -> list[str]:
+        return [str(m["To"]) for m in self.messages()]
+
     def subjects(self) -> list[str]:
         return [str(m["Subject"]) for m in self.messages()]

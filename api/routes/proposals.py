@@ -12,6 +12,7 @@ from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from temporalio.client import Client
 
+from activities.documents import DocumentStore
 from api.body_limit import body_limited_route
 from api.deps import CurrentDealer, SessionDep, SettingsDep, TemporalDep
 from api.errors import ApiError
@@ -248,6 +249,31 @@ async def confirm_in_person(
     status = await in_person.confirm(service, row, body.code, request)
     await service.session.refresh(row)
     return await service.detail(row, status)
+
+
+@router.get(
+    "/proposals/{proposal_id}/documents/{name}.pdf",
+    summary="The signed contract (`signed`) or the general conditions (`conditions`) of a proposal",
+    response_class=Response,
+)
+async def proposal_document(proposal_id: str, name: str, request: Request, service: ReadService) -> Response:
+    row = await get_owned_proposal(service.session, service.dealer.id, proposal_id)
+    digest = {"signed": row.signed_pdf_sha256, "conditions": row.conditions_pdf_sha256}.get(name)
+    content = DocumentStore(service.settings.documents_dir).get(digest) if digest else None
+    if content is None and name == "conditions":
+        content = await request.app.state.documents.general_conditions_async(row.product_kind)
+    if content is None:
+        raise ApiError(404, "not_found", f"No {name} document for this proposal (yet).")
+    filename = (
+        f"contrat-{row.contract_number}-signe.pdf"
+        if name == "signed"
+        else f"conditions-{row.product_kind}.pdf"
+    )
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
 
 
 @router.get("/sellers", response_model=SellerPage, summary="The dealer's saved seller profiles")

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import copy
-import mailbox
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from typing import Any
 
 import pytest
@@ -17,10 +14,10 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from carflow.links import buyer_token_hash
-from carflow.mailsink import start_sink
 from carflow.settings import Settings
 from db.accounts import create_dealer
 from db.models import Proposal
+from support import Sink
 
 VALID_BODY: dict[str, Any] = {
     "product": {
@@ -152,34 +149,15 @@ def count_rows(session_factory: async_sessionmaker[AsyncSession]) -> Callable[..
     return count
 
 
-class Mailbox:
-    """What the SMTP sink received, parsed."""
-
-    def __init__(self, path: Any) -> None:
-        self.path = path
-
-    def messages(self) -> list[EmailMessage]:
-        if not self.path.exists():
-            return []
-        box = mailbox.Maildir(self.path, create=False)
-        return [
-            message_from_bytes(box.get_bytes(key), policy=policy.default)  # type: ignore[misc]
-            for key in box.iterkeys()
-        ]
-
-    def recipients(self) -> list[str]:
-        return [str(m["To"]) for m in self.messages()]
-
-
 @pytest.fixture
-async def worker(temporal_env, migrated: Settings, session_factory) -> AsyncIterator[Mailbox]:  # noqa: ANN001
+async def worker(temporal_env, migrated: Settings, session_factory) -> AsyncIterator[Sink]:  # noqa: ANN001
     """The real worker (ProposalWorkflow and its activities) plus an SMTP sink for its mail."""
     from worker import create_worker
 
-    sink_dir = migrated.var_dir / "sink"
-    controller = start_sink(sink_dir, migrated.smtp_host, migrated.smtp_port)
+    sink = Sink(migrated)
+    sink.start()
     try:
         async with create_worker(temporal_env.client, migrated, session_factory=session_factory):
-            yield Mailbox(sink_dir)
+            yield sink
     finally:
-        controller.stop()
+        sink.stop()

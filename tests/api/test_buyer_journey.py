@@ -150,3 +150,44 @@ async def test_sign_with_another_name_is_refused(client, dealers, new_body, work
     answer = await client.post(f"/api/v1/buyer/{token}/sign", json={"full_name": "Someone Else"})
     assert answer.status_code == 422
     assert answer.json()["error"]["fields"][0]["field"] == "full_name"
+
+
+async def test_after_the_window_the_button_is_gone_and_the_api_says_why(
+    client, dealers, new_body, worker, temporal_env
+) -> None:
+    from datetime import timedelta
+
+    proposal, token = await send_proposal(client, dealers, new_body, worker)
+    await client.get(f"/api/v1/buyer/{token}")
+    await client.post(f"/api/v1/buyer/{token}/accept", json=accept_body())
+    signed = await client.post(f"/api/v1/buyer/{token}/sign", json={"full_name": "Jeanne Dupont"})
+    assert "withdraw" in signed.json()["actions"]
+    await temporal_env.sleep(timedelta(days=20))  # past 14 days, weekends and holidays included
+
+    page = await client.get(f"/p/{token}")
+    assert "Me rétracter" not in page.text
+    assert "Le délai de rétractation est terminé" in page.text
+    late = await client.post(f"/api/v1/buyer/{token}/withdraw")
+    assert late.status_code == 409
+    assert late.json()["error"]["state"] == "binding"
+    by_dealer = await client.post(f"/api/v1/proposals/{proposal['id']}/withdrawal", headers=dealers.a.headers)
+    assert by_dealer.status_code == 409
+
+
+async def test_dealer_downloads_the_signed_contract_other_dealers_cannot(
+    client, dealers, new_body, worker
+) -> None:
+    proposal, token = await send_proposal(client, dealers, new_body, worker)
+    await client.get(f"/api/v1/buyer/{token}")
+    await client.post(f"/api/v1/buyer/{token}/accept", json=accept_body())
+    await client.post(f"/api/v1/buyer/{token}/sign", json={"full_name": "Jeanne Dupont"})
+
+    async def mailed() -> bool:
+        return any(str(m["Subject"]).startswith("Votre contrat") for m in worker.messages())
+
+    await eventually(mailed)
+    path = f"/api/v1/proposals/{proposal['id']}/documents/signed.pdf"
+    mine = await client.get(path, headers=dealers.a.headers)
+    assert mine.status_code == 200 and proposal["contract_number"] in pdf_text(mine.content)
+    assert (await client.get(path, headers=dealers.b.headers)).status_code == 404
+    assert (await client.get(path)).status_code == 401
