@@ -242,7 +242,7 @@ async def test_seller_profile_is_saved_and_offered_again(client, dealers, new_bo
 
 
 async def test_same_idempotency_key_and_body_returns_the_same_proposal(
-    client, dealers, new_body, count_rows
+    client, dealers, new_body, count_rows, worker
 ) -> None:
     headers = {**dealers.a.headers, "Idempotency-Key": "order-42"}
     first = await client.post(URL, json=new_body(), headers=headers)
@@ -305,7 +305,7 @@ async def test_workflow_start_failure_is_503_and_leaves_nothing(
 
 
 async def test_concurrent_requests_with_one_key_create_one_proposal(
-    client, dealers, new_body, count_rows
+    client, dealers, new_body, count_rows, worker
 ) -> None:
     headers = {**dealers.a.headers, "Idempotency-Key": "double-click"}
     responses = await asyncio.gather(*(client.post(URL, json=new_body(), headers=headers) for _ in range(3)))
