@@ -215,3 +215,40 @@ async def test_smtp_outage_marks_email_failed_then_adv_retry_sends_once(
     await fire(handle, "cancel")
     await handle.result()
     assert len(sink.messages()) == 1
+
+
+# The design's table, as data: the user events each state allows.
+ALLOWED_IN = {
+    "draft": {"send_to_buyer", "start_in_person", "cancel"},
+    "sent": {"resend", "view", "start_in_person", "cancel"},
+    "viewed": {"resend", "view", "accept", "start_in_person", "decline", "cancel"},
+    "signing": {"sign", "abandon"},
+    "signed": {"withdraw"},
+}
+PATHS = {
+    "draft": [],
+    "sent": ["send_to_buyer"],
+    "viewed": ["send_to_buyer", "view"],
+    "signing": ["send_to_buyer", "view", "accept"],
+    "signed": ["start_in_person", "sign"],
+}
+
+
+@pytest.mark.parametrize("state", list(PATHS))
+async def test_every_illegal_event_in_every_live_state_is_refused_and_changes_nothing(
+    proposals: Proposals, state: str
+) -> None:
+    from workflows.proposal_contract import USER_EVENTS
+
+    handle = await proposals.create()
+    for event in PATHS[state]:
+        await fire(handle, event)
+    before = await proposals.row(handle)
+    assert before.state == state
+    for event in sorted(set(USER_EVENTS) - ALLOWED_IN[state]):
+        details = await refused(handle, event)
+        assert details["state"] == state
+        assert set(details["allowed_events"]) == ALLOWED_IN[state]
+    after = await proposals.row(handle)
+    assert (after.state, after.state_version) == (state, before.state_version)
+    assert set((await status(handle)).allowed_events) == ALLOWED_IN[state]
