@@ -19,7 +19,9 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.logging_interceptor import ActivityLogContext
 from activities.registry import build_activities
+from carflow.observability import metrics_runtime
 from carflow.settings import ConfigurationError, Settings, load_settings
 from carflow.temporal_client import TemporalUnreachable, connect_with_retry
 from db.session import create_engine, create_session_factory
@@ -45,6 +47,8 @@ def create_worker(
         task_queue=settings.task_queue,
         workflows=list(ALL_WORKFLOWS),
         activities=build_activities(settings, session_factory),
+        # Every activity log line carries its workflow id and run id.
+        interceptors=[ActivityLogContext()],
         # A redeploy's SIGTERM lets running activities (an SMTP send) finish first.
         graceful_shutdown_timeout=timedelta(seconds=30),
         workflow_runner=SandboxedWorkflowRunner(
@@ -54,9 +58,12 @@ def create_worker(
 
 
 async def run(settings: Settings) -> None:
+    # SDK metrics on a Prometheus endpoint: the runtime must exist before the client connects.
+    runtime = metrics_runtime(settings)
     client = await connect_with_retry(
         settings,
         on_retry=lambda reason, delay: log.warning("temporal_not_ready", reason=reason, retry_in_s=delay),
+        runtime=runtime,
     )
     engine = create_engine(settings)
     worker = create_worker(client, settings, session_factory=create_session_factory(engine))

@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from activities.documents import DocumentRenderer, DocumentStore
 from activities.email import EmailActivities, SmtpMailer
 from activities.email_templates import EmailRenderer
+from activities.listings import ListingActivities
 from activities.records import RecordsActivities
+from activities.signature import SignatureActivities, build_provider
 from activities.signing import SigningActivities
 from carflow.settings import Settings
 
@@ -22,10 +24,17 @@ def build_activities(
     email = EmailActivities(settings, session_factory, EmailRenderer(), SmtpMailer(settings), documents)
     records = RecordsActivities(session_factory)
     signing = SigningActivities(settings, session_factory, DocumentRenderer(), documents, email)
+    signature = SignatureActivities(settings, build_provider(settings), session_factory, documents)
+    listings = ListingActivities(settings, session_factory, email, documents)
     return [
         email.send_email,
         email.send_proposal_email,
         records.project_proposal,
         signing.finalize_signature,
         signing.send_signing_code,
+        signature.create_signature_envelope,
+        listings.project_listing,
+        listings.render_inspection_report,
+        listings.send_owner_welcome,
+        listings.send_listing_email,
     ]

@@ -14,7 +14,10 @@ from temporalio.client import Client
 
 from activities.documents import DocumentRenderer
 from api.errors import install_error_handlers
-from api.routes import accounts, buyer, buyer_pages, dev_mailbox, health, proposals
+from api.listings.routers import LISTING_ROUTERS
+from api.metrics import install_metrics
+from api.routes import accounts, adv, adv_pages, buyer, buyer_pages, dev_mailbox, health, proposals
+from api.routes.docusign_webhook import router as docusign_webhook_router
 from api.templating import templates
 from api.temporal import TemporalHandle
 from carflow.settings import Settings, load_settings
@@ -46,11 +49,17 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
 
     install_error_handlers(app)
     app.middleware("http")(_access_log)
+    install_metrics(app)  # outermost: times the whole request
     app.include_router(health.router)
     app.include_router(accounts.router)
     app.include_router(proposals.router)
     app.include_router(buyer.router)
     app.include_router(buyer_pages.router)
+    for listing_router in LISTING_ROUTERS:  # intake, owner space, public listings, reports
+        app.include_router(listing_router)
+    app.include_router(docusign_webhook_router)
+    app.include_router(adv.router)
+    app.include_router(adv_pages.router)
     if settings.dev:
         app.include_router(dev_mailbox.router)
 
@@ -68,10 +77,13 @@ async def _access_log(request: Request, call_next: Callable[[Request], Awaitable
     started = time.perf_counter()
     response = await call_next(request)
     route = request.scope.get("route")
+    template = getattr(route, "path", None)
     log.info(
         "request",
         method=request.method,
-        path=request.url.path,
+        # A path with a capability token in it (/p/{token}, /r/{token}, …) is logged by its
+        # template: anyone reading the logs could otherwise open the buyer's proposal.
+        path=template if template and "{token}" in template else request.url.path,
         route=getattr(route, "path", None),
         status=response.status_code,
         duration_ms=round((time.perf_counter() - started) * 1000, 1),

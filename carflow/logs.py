@@ -13,10 +13,13 @@ from typing import Any
 
 import structlog
 
+from carflow.observability import temporal_log_fields
 from carflow.settings import Settings
 
 _SHARED: list[structlog.typing.Processor] = [
     structlog.contextvars.merge_contextvars,
+    # workflow_id/workflow_run_id of the SDK's activity and workflow log records.
+    temporal_log_fields,
     structlog.stdlib.add_log_level,
     structlog.stdlib.add_logger_name,
     structlog.processors.TimeStamper(fmt="iso", utc=True),
@@ -55,6 +58,8 @@ def configure_logging(settings: Settings, *, service: str) -> None:
         logging.getLogger(name).propagate = True
     # Our request middleware logs each request with more context than uvicorn's access log.
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
+    # httpx logs every request URL at INFO; ours may carry tokens (SMS provider, DocuSign).
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def _add_service(service: str) -> structlog.typing.Processor:

@@ -87,12 +87,58 @@ class Settings(BaseSettings):
     signature_provider: Literal["local", "docusign"] = Field(
         "local", description="`local` simple e-signature, or `docusign`."
     )
+    # DocuSign (signature_provider=docusign): JWT grant, embedded signing, Connect webhook.
+    # Setup: docs/docusign.md.
+    docusign_integration_key: str | None = Field(None, description="DocuSign app's integration key.")
+    docusign_user_id: str | None = Field(
+        None, description="DocuSign user (GUID) the JWT grant impersonates; must have consented."
+    )
+    docusign_account_id: str | None = Field(None, description="DocuSign account (GUID) envelopes go to.")
+    docusign_private_key_path: Path | None = Field(
+        None, description="RSA private key of the integration key (PEM file), for the JWT grant."
+    )
+    docusign_private_key: SecretStr | None = Field(
+        None, description="The same RSA private key as PEM text, instead of a file."
+    )
+    docusign_oauth_host: str = Field(
+        "account-d.docusign.com",
+        description="OAuth host: `account-d.docusign.com` (demo) or `account.docusign.com`.",
+    )
+    docusign_base_path: str = Field(
+        "https://demo.docusign.net/restapi",
+        description="REST base path: the account's base URI + `/restapi` (e.g. `https://eu.docusign.net/restapi`).",
+    )
+    docusign_ca_cert: Path | None = Field(
+        None, description="CA bundle (PEM) to trust for DocuSign instead of the public CAs (tests)."
+    )
+    docusign_connect_hmac_keys: SecretStr | None = Field(
+        None, description="Connect HMAC keys, comma-separated (several while rotating)."
+    )
 
     secret_key: SecretStr = Field(
         SecretStr(DEV_SECRET_KEY), description="Signs sessions and CSRF tokens. Required in prod."
     )
     iban_encryption_key: SecretStr = Field(
         SecretStr(DEV_IBAN_KEY), description="Encrypts stored IBANs. Required in prod."
+    )
+
+    worker_metrics_host: str = Field(
+        "127.0.0.1", description="Address of the worker's Prometheus endpoint (`0.0.0.0` in a container)."
+    )
+    worker_metrics_port: int = Field(
+        9464,
+        ge=0,
+        le=65535,
+        description="Port of the worker's Prometheus endpoint (SDK metrics); 0 disables it.",
+    )
+    adv_stuck_attempts: int = Field(
+        3, ge=1, description="ADV: an activity that has failed this many times in a row is stuck."
+    )
+    adv_stuck_minutes: int = Field(
+        15, ge=1, description="ADV: an activity failing for this many minutes is stuck."
+    )
+    adv_signing_stuck_hours: int = Field(
+        48, ge=1, description="ADV: a proposal in `signing` for this many hours is stuck."
     )
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
@@ -151,6 +197,27 @@ class Settings(BaseSettings):
                     )
         if self.sms_provider == "http" and not self.sms_http_url:
             raise ValueError("CARFLOW_SMS_HTTP_URL must be set when CARFLOW_SMS_PROVIDER=http")
+        if self.signature_provider == "docusign":
+            missing = [
+                f"{ENV_PREFIX}{name.upper()}"
+                for name in (
+                    "docusign_integration_key",
+                    "docusign_user_id",
+                    "docusign_account_id",
+                    "docusign_connect_hmac_keys",
+                )
+                if not getattr(self, name)
+            ]
+            if not (self.docusign_private_key_path or self.docusign_private_key):
+                missing.append(f"{ENV_PREFIX}DOCUSIGN_PRIVATE_KEY_PATH (or {ENV_PREFIX}DOCUSIGN_PRIVATE_KEY)")
+            if missing:
+                raise ValueError(
+                    f"{', '.join(missing)} must be set when {ENV_PREFIX}SIGNATURE_PROVIDER=docusign"
+                )
+            for name in ("docusign_private_key_path", "docusign_ca_cert"):
+                path = getattr(self, name)
+                if path is not None and not path.is_file():
+                    raise ValueError(f"{ENV_PREFIX}{name.upper()} is not a readable file: {path}")
         return self
 
     @cached_property

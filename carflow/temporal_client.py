@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import structlog
 from temporalio.client import Client, TLSConfig
+from temporalio.runtime import Runtime
 
 from carflow.settings import Settings
 
@@ -27,8 +28,13 @@ def _tls(settings: Settings) -> TLSConfig | bool:
     return settings.temporal_tls or settings.temporal_api_key is not None
 
 
-async def connect(settings: Settings, *, attempt_timeout_s: float = 5.0) -> Client:
-    """One connection attempt; raises TemporalUnreachable with a one-line reason."""
+async def connect(
+    settings: Settings, *, attempt_timeout_s: float = 5.0, runtime: Runtime | None = None
+) -> Client:
+    """One connection attempt; raises TemporalUnreachable with a one-line reason.
+
+    `runtime`: the SDK runtime (e.g. one exporting Prometheus metrics); the default one if None.
+    """
     api_key = settings.temporal_api_key.get_secret_value() if settings.temporal_api_key else None
     try:
         return await asyncio.wait_for(
@@ -37,6 +43,7 @@ async def connect(settings: Settings, *, attempt_timeout_s: float = 5.0) -> Clie
                 namespace=settings.temporal_namespace,
                 tls=_tls(settings),
                 api_key=api_key,
+                runtime=runtime,
             ),
             timeout=attempt_timeout_s,
         )
@@ -53,13 +60,14 @@ async def connect_with_retry(
     *,
     deadline_s: float | None = None,
     on_retry: Callable[[str, float], None] | None = None,
+    runtime: Runtime | None = None,
 ) -> Client:
     """Keep trying while Temporal starts (make run starts everything at once)."""
     deadline = time.monotonic() + (deadline_s or settings.temporal_connect_timeout_s)
     delay = 0.5
     while True:
         try:
-            return await connect(settings)
+            return await connect(settings, runtime=runtime)
         except TemporalUnreachable as exc:
             if time.monotonic() + delay > deadline:
                 raise

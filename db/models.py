@@ -271,3 +271,214 @@ class IdempotencyRecord(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     proposal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("proposals.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AdvAuditEntry(Base):
+    """One ADV action on a workflow (a retry): who, when, what, and how it went."""
+
+    __tablename__ = "adv_audit_entries"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    # The name is copied so the entry stays readable if the staff member is deleted.
+    staff_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff_members.id", ondelete="SET NULL"))
+    staff_name: Mapped[str] = mapped_column(String(200))
+    action: Mapped[str] = mapped_column(String(50))  # retry
+    kind: Mapped[str] = mapped_column(String(20))  # proposal | listing
+    target_id: Mapped[str] = mapped_column(String(100))
+    workflow_id: Mapped[str] = mapped_column(String(200), index=True)
+    result: Mapped[str] = mapped_column(String(20))  # done | not_found | not_running | failed
+    detail: Mapped[str] = mapped_column(String(2000), default="")
+    via: Mapped[str] = mapped_column(String(10), default="api")  # api | page
+
+
+# --- Listings (issue 6): owners, inspections and their reports, listings -----------------
+
+
+class Owner(Base):
+    """A vehicle owner: account created (or reused, same email) at inspection intake.
+
+    The password is only ever stored as an argon2 hash; the clear one exists in the
+    credentials email alone. Consecutive failed logins lock the account for a while.
+    """
+
+    __tablename__ = "owners"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    email: Mapped[str] = mapped_column(String(320), unique=True)  # lower case
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    password_hash: Mapped[str | None] = mapped_column(String(500))
+    credentials_sent_at: Mapped[datetime | None] = mapped_column()
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column()
+    # Bumped when the password changes: older session cookies stop working.
+    session_version: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column()
+
+
+class Inspection(Base):
+    """One vehicle inspection ("expertise") and its report, as the inspector posted it."""
+
+    __tablename__ = "inspections"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("owners.id"), index=True)
+    inspector_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("inspectors.id", ondelete="SET NULL"))
+    # SHA-256 of the shareable report token (the token is derived, see carflow.report_links).
+    report_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    reference: Mapped[str] = mapped_column(String(20), unique=True)  # shown on the report
+
+    vehicle_make: Mapped[str] = mapped_column(String(50))
+    vehicle_model: Mapped[str] = mapped_column(String(80))
+    vehicle_version: Mapped[str | None] = mapped_column(String(100))
+    vehicle_registration: Mapped[str] = mapped_column(String(20))
+    vehicle_vin: Mapped[str | None] = mapped_column(String(17))
+    vehicle_first_registration: Mapped[date] = mapped_column(Date)
+    vehicle_mileage_km: Mapped[int] = mapped_column()
+    vehicle_fuel: Mapped[str | None] = mapped_column(String(30))
+    vehicle_gearbox: Mapped[str | None] = mapped_column(String(30))
+    vehicle_color: Mapped[str | None] = mapped_column(String(50))
+
+    inspected_at: Mapped[datetime] = mapped_column()
+    inspection_place: Mapped[str | None] = mapped_column(String(200))
+    inspector_name: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(String(5000))
+    report_pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    checkpoints: Mapped[list[InspectionCheckpoint]] = relationship(
+        lazy="raise", order_by="InspectionCheckpoint.position"
+    )
+    photos: Mapped[list[InspectionPhoto]] = relationship(lazy="raise", order_by="InspectionPhoto.position")
+
+
+class InspectionCheckpoint(Base):
+    """One point checked by the inspector, with its grade and comment."""
+
+    __tablename__ = "inspection_checkpoints"
+    __table_args__ = (
+        UniqueConstraint("inspection_id", "position", name="uq_inspection_checkpoints_position"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    inspection_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column()
+    section: Mapped[str | None] = mapped_column(String(100))
+    label: Mapped[str] = mapped_column(String(200))
+    grade: Mapped[str] = mapped_column(String(20))  # good | fair | poor | not_checked
+    comment: Mapped[str | None] = mapped_column(String(2000))
+
+
+class InspectionPhoto(Base):
+    """A photo of the inspected vehicle, by URL (stored by the inspector's tool)."""
+
+    __tablename__ = "inspection_photos"
+    __table_args__ = (UniqueConstraint("inspection_id", "position", name="uq_inspection_photos_position"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    inspection_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column()
+    url: Mapped[str] = mapped_column(String(2000))
+    caption: Mapped[str | None] = mapped_column(String(200))
+
+
+class Listing(Base):
+    """An inspected vehicle's listing, plus the read model of its workflow.
+
+    Price, negotiability and location are edited through the workflow (the survey gate
+    applies to them too), so the `records` activity writes them with the state.
+    """
+
+    __tablename__ = "listings"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    inspection_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("inspections.id"), unique=True)
+    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("owners.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # Read model: only the records activity writes below this line (the intake writes the
+    # starting point, version 0).
+    price_cents: Mapped[int] = mapped_column(default=0)
+    negotiable: Mapped[bool] = mapped_column(Boolean, default=False)
+    location: Mapped[str] = mapped_column(String(200), default="")
+    state: Mapped[str] = mapped_column(String(20), default="pending_survey", index=True)
+    state_version: Mapped[int] = mapped_column(default=0)
+    visible_when_sold: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Whether the public sees it (published, or sold while published): what searches filter on.
+    publicly_visible: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    published_at: Mapped[datetime | None] = mapped_column(index=True)
+    publication_ends_at: Mapped[datetime | None] = mapped_column()
+    sold_at: Mapped[datetime | None] = mapped_column()
+    sold_period_ends_at: Mapped[datetime | None] = mapped_column()
+    survey_completed_at: Mapped[datetime | None] = mapped_column()
+    email_failed: Mapped[bool] = mapped_column(Boolean, default=False)
+    email_error: Mapped[str | None] = mapped_column(String(1000))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ListingSurvey(Base):
+    """The owner's satisfaction survey (4 answers), the publication choice and the CGU."""
+
+    __tablename__ = "listing_surveys"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    listing_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), unique=True)
+    answer_1: Mapped[str] = mapped_column(String(20))
+    answer_2: Mapped[str] = mapped_column(String(20))
+    answer_3: Mapped[str] = mapped_column(String(20))
+    answer_4: Mapped[str] = mapped_column(String(20))
+    publish: Mapped[bool] = mapped_column(Boolean)
+    cgu_accepted_at: Mapped[datetime] = mapped_column()
+    completed_at: Mapped[datetime] = mapped_column()
+
+
+class ContactMessage(Base):
+    """A prospective buyer's message to an owner, sent from a published listing."""
+
+    __tablename__ = "contact_messages"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    listing_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(100))
+    email: Mapped[str] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    message: Mapped[str] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ReportShare(Base):
+    """The owner emailing the inspection report to a prospective buyer."""
+
+    __tablename__ = "report_shares"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    listing_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("listings.id", ondelete="CASCADE"), index=True)
+    recipient_email: Mapped[str] = mapped_column(String(320))
+    message: Mapped[str] = mapped_column(String(4000))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PasswordResetToken(Base):
+    """A one-time "mot de passe oublié" link: only its SHA-256 is stored."""
+
+    __tablename__ = "password_reset_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("owners.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column()
+
+
+class RateLimitCounter(Base):
+    """Fixed-window counters (logins, contact form, password resets), shared by API replicas."""
+
+    __tablename__ = "rate_limit_counters"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column()
+    count: Mapped[int] = mapped_column(default=0)

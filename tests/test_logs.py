@@ -31,3 +31,19 @@ async def test_api_request_is_logged_as_json(migrated: Settings, temporal_env, c
     assert isinstance(request["duration_ms"], float)
     library = [line for line in lines if line.get("event") == "from a library"]
     assert library and library[0]["logger"] == "temporalio"
+
+
+async def test_capability_tokens_never_reach_the_logs(migrated: Settings, temporal_env, capfd) -> None:
+    settings = migrated.model_copy(update={"log_format": "json"})
+    configure_logging(settings, service="api")
+    try:
+        app = create_app(settings, temporal_client=temporal_env.client)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
+            await http.get("/api/v1/buyer/secret-capability-token-123")
+            await http.get("/p/secret-capability-token-123")
+        await app.state.engine.dispose()
+        err = capfd.readouterr().err
+    finally:
+        logging.getLogger().handlers.clear()
+    assert "secret-capability-token-123" not in err
+    assert '"path": "/p/{token}"' in err

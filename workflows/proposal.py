@@ -30,16 +30,19 @@ with workflow.unsafe.imports_passed_through():
         restore_proposal,
     )
     from workflows.proposal_contract import (
+        ACTIVITY_CREATE_ENVELOPE,
         ACTIVITY_EMAIL,
         ACTIVITY_FINALIZE_SIGNATURE,
         ACTIVITY_PROJECT,
         ACTIVITY_SIGNING_CODE,
+        PATCH_SIGNATURE_ENVELOPE,
         PATCH_SIGNING_EFFECTS,
         QUERY_STATUS,
         REFUSED_ERROR_TYPE,
         SIGNAL_PROVIDER_EVENT,
         SIGNAL_RETRY_EMAILS,
         WORKFLOW_TYPE,
+        CreateEnvelopeInput,
         EventRequest,
         FinalizeSignature,
         ProposalEmail,
@@ -81,6 +84,13 @@ SIGNING_EFFECTS: dict[str, list[tuple[str, str]]] = {
     "start_in_person": [("signing_code", "buyer_sms")],
 }
 DOCUMENTS_TIMEOUT = timedelta(minutes=2)
+ENVELOPE_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=5),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(minutes=2),
+    maximum_attempts=8,
+    non_retryable_error_types=["SignatureProviderRefused", "NoSuchProposal", "NoSuchDocument"],
+)
 
 
 @workflow.defn(name=WORKFLOW_TYPE, failure_exception_types=[TransitionNotAllowed])
@@ -99,6 +109,7 @@ class ProposalWorkflow:
         self.signed_at: datetime | None = None
         self.withdrawal_deadline: datetime | None = None
         self.signature_audit: SignatureAuditData | None = None
+        self.envelope_id: str | None = None
         self.version = 0
         self.emails: list[ProposalEmail] = []
         self.email_failed = False
@@ -172,6 +183,15 @@ class ProposalWorkflow:
                     start_to_close_timeout=DOCUMENTS_TIMEOUT,
                     retry_policy=EMAIL_RETRY,
                     summary="signed contract and general conditions (PDF)",
+                )
+            elif email.template == "signature_envelope":
+                # Envelopes of earlier attempts no longer count: their callbacks are ignored.
+                self.envelope_id = await workflow.execute_activity(
+                    ACTIVITY_CREATE_ENVELOPE,
+                    CreateEnvelopeInput(self.start.proposal_id),
+                    start_to_close_timeout=timedelta(minutes=3),
+                    retry_policy=ENVELOPE_RETRY,
+                    summary="e-signature envelope for the buyer",
                 )
             elif email.template == "signing_code":
                 await workflow.execute_activity(
@@ -300,13 +320,18 @@ class ProposalWorkflow:
         A callback that no longer applies (replayed, or the proposal moved on) is ignored.
         """
         name = "sign" if event.outcome == "completed" else "abandon"
+        if self.envelope_id is not None and event.envelope_id != self.envelope_id:
+            workflow.logger.info(
+                "ignored %s callback of an earlier envelope %s", event.outcome, event.envelope_id
+            )
+            return
         async with self.lock:
             if self._refusal(name) is not None:
                 workflow.logger.info("ignored %s callback in state %s", event.outcome, self.state)
                 return
             if name == "sign":
                 self.signature_audit = SignatureAuditData(
-                    method=event.provider, signer_name="", document_sha256=None
+                    method=event.provider, signer_name="", user_agent=f"enveloppe {event.envelope_id}"
                 )
             self._fire(name)
             await self._project()
@@ -387,6 +412,16 @@ class ProposalWorkflow:
                         idempotency_key=f"proposal-{self.start.proposal_id}:{template}:{suffix}",
                     )
                 )
+        if event == "accept" and workflow.patched(PATCH_SIGNATURE_ENVELOPE):
+            self.envelope_id = None
+            self.emails.append(
+                ProposalEmail(
+                    proposal_id=self.start.proposal_id,
+                    template="signature_envelope",
+                    recipient="provider",
+                    idempotency_key=f"proposal-{self.start.proposal_id}:envelope:{workflow.uuid4()}",
+                )
+            )
         if event in EMAILS_ON_EVENT:
             template, recipient = EMAILS_ON_EVENT[event]
             number = self.sent_count if template == "proposal_sent" else 1
@@ -458,4 +493,5 @@ class ProposalWorkflow:
             email_failed=self.email_failed,
             email_error=self.email_error,
             pending_emails=[e.idempotency_key for e in self.emails],
+            envelope_id=self.envelope_id,
         )

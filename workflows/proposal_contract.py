@@ -81,6 +81,8 @@ class ProposalStatus:
     email_failed: bool = False
     email_error: str | None = None
     pending_emails: list[str] = field(default_factory=list)
+    # The e-signature provider's envelope of the current signing attempt (remote signing).
+    envelope_id: str | None = None
 
 
 # --- Activities the workflow calls (inputs are plain dataclasses: no personal data in
@@ -135,6 +137,9 @@ class ProviderEvent:
 
 
 ACTIVITY_FINALIZE_SIGNATURE = "finalize_signature"
+ACTIVITY_CREATE_ENVELOPE = "create_signature_envelope"
+# The e-signature envelope created when remote signing starts (`accept`).
+PATCH_SIGNATURE_ENVELOPE = "signature-envelope-v1"
 ACTIVITY_SIGNING_CODE = "send_signing_code"
 # workflow.patched() id of the signing side effects (documents, signing emails, SMS code):
 # histories recorded before it replay without them.
@@ -152,3 +157,11 @@ class FinalizeSignature:
 class SigningCodeRequest:
     proposal_id: str
     attempt_key: str  # unique per code sent; the code is derived from it with the secret key
+
+
+@dataclass
+class CreateEnvelopeInput:
+    proposal_id: str
+    # SHA-256 of the contract PDF (in the DocumentStore) to sign; None: the one the buyer
+    # reviewed (`contract_pdf_sha256`), rendered and stored now if they have not opened it.
+    document_sha256: str | None = None

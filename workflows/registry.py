@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 
+from workflows.listing import ListingWorkflow
 from workflows.proposal import ProposalWorkflow
 
-ALL_WORKFLOWS: Sequence[type] = (ProposalWorkflow,)
+ALL_WORKFLOWS: Sequence[type] = (ProposalWorkflow, ListingWorkflow)

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.errors import ApiError
 from api.routes.buyer import get_buyer_service
+from api.routes.docusign_webhook import app_signature_provider
 from api.services.buyer import AcceptForm, BuyerService, csrf_token
 from api.templating import templates
 
@@ -37,7 +38,13 @@ def render(
     request: Request, token: str, view: dict[str, Any], status_code: int = 200, **extra: Any
 ) -> Response:
     settings = request.app.state.settings
-    context = {"token": token, "p": view, "csrf": csrf_token(settings, token), **extra}
+    context = {
+        "token": token,
+        "p": view,
+        "csrf": csrf_token(settings, token),
+        "provider": settings.signature_provider,
+        **extra,
+    }
     return templates.TemplateResponse(
         request, STATE_PAGES.get(view["state"], "buyer/closed.html"), context, status_code=status_code
     )
@@ -142,6 +149,27 @@ async def sign(
     except ApiError as error:
         return await step_failed(request, buyer, token, error, form={"full_name": full_name})
     return RedirectResponse(f"/p/{token}?signe=1", status_code=303)
+
+
+@router.post("/{token}/docusign")
+async def sign_at_provider(
+    request: Request, token: str, buyer: Buyer, csrf: Annotated[str, Form()] = ""
+) -> Response:
+    """The "Signer" button with DocuSign: to a fresh embedded-signing page, then back here."""
+    check_csrf(request, token, csrf)
+    provider = app_signature_provider(request, request.app.state.settings)
+    try:
+        url = await buyer.provider_signing_url(token, provider)
+    except ApiError as error:
+        return await step_failed(request, buyer, token, error)
+    if url is None:
+        return await step_failed(
+            request,
+            buyer,
+            token,
+            ApiError(409, "envelope_pending", "La signature se prépare : réessayez dans quelques secondes."),
+        )
+    return RedirectResponse(url, status_code=303)
 
 
 @router.post("/{token}/withdraw")

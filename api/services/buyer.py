@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from activities.contract_context import contract_context, euros, french_date
 from activities.documents import DocumentRenderer, DocumentStore
+from activities.signature import SignatureProvider, signer_for
 from api.errors import ApiError
 from api.services.proposal_workflow import (
     EventRefused,
@@ -247,6 +248,19 @@ class BuyerService:
             document_sha256=proposal.contract_pdf_sha256,
         )
         return proposal, await self._fire(proposal, "sign", EventRequest(actor="buyer", audit=audit))
+
+    async def provider_signing_url(self, token: str, provider: SignatureProvider) -> str | None:
+        """A fresh embedded-signing URL (single-use, short-lived), or None while the envelope
+        is still being prepared."""
+        proposal, _ = await self.find(token)
+        _, _, status = await self.status(proposal)
+        if status is None or status.state != "signing":
+            raise ApiError(409, "not_signing", "La signature n'est pas ouverte pour cette proposition.")
+        if not status.envelope_id:
+            return None
+        return await provider.signing_url(
+            status.envelope_id, signer_for(proposal), f"{self.settings.public_url}/p/{token}"
+        )
 
     async def simple(self, token: str, event: str) -> tuple[Proposal, ProposalStatus]:
         proposal, _ = await self.find(token)

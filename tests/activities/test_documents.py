@@ -92,8 +92,10 @@ def test_signed_contract_adds_the_audit_page(renderer: DocumentRenderer) -> None
     )
     signed = renderer.signed_contract(CONTRACT, audit)
     reader = pypdf.PdfReader(io.BytesIO(signed))
-    assert len(reader.pages) > len(pypdf.PdfReader(io.BytesIO(reviewed)).pages)
+    assert "Page d'audit de la signature" in reader.pages[-1].extract_text()  # a page of its own
+    assert "Page d'audit" not in text_of(reviewed)
     text = text_of(signed)
+    assert "Signé électroniquement par Marie Curie" in text
     assert "Page d'audit de la signature" in text
     assert "14/07/2026 10:30:00 (heure de Paris)" in text  # UTC+2 in summer
     assert "14/07/2026 10:25:00" in text

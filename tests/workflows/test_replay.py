@@ -24,6 +24,13 @@ HISTORIES = sorted((Path(__file__).parent / "histories").glob("*.json"))
 def test_histories_are_recorded_for_each_lifecycle_ending() -> None:
     names = {path.stem for path in HISTORIES}
     assert {"expired_unsent", "sent_resent_expired", "signed_binding_service", "signed_withdrawn"} <= names
+    # Listings: expiry after publication, renewal, the sold month then archive, sold while private.
+    assert {
+        "listing_published_expired",
+        "listing_republished_expired_renewed",
+        "listing_sold_archived",
+        "listing_private_sold_archived",
+    } <= names
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])

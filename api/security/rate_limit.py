@@ -1,0 +1,78 @@
+"""Fixed-window rate limits kept in the database, so every API replica counts together.
+
+`hit()` counts one attempt under `limit` for `subject` (an IP, a hashed email, a listing)
+and says whether it is allowed. Subjects are hashed: the table holds no addresses.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from db.models import RateLimitCounter
+
+
+@dataclass(frozen=True)
+class Limit:
+    name: str
+    max_hits: int
+    window: timedelta
+
+
+# Generous for people, tight for scripts. Lockout after failed passwords is per account
+# (owner_auth); this one stops one address from trying many accounts.
+LOGIN_PER_IP = Limit("login-ip", 30, timedelta(minutes=15))
+CONTACT_PER_IP = Limit("contact-ip", 5, timedelta(hours=1))
+CONTACT_PER_LISTING = Limit("contact-listing", 50, timedelta(days=1))
+RESET_PER_EMAIL = Limit("reset-email", 3, timedelta(hours=1))
+RESET_PER_IP = Limit("reset-ip", 10, timedelta(hours=1))
+SHARE_PER_OWNER = Limit("share-owner", 20, timedelta(days=1))
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    retry_after_s: int
+
+
+async def hit(session: AsyncSession, limit: Limit, subject: str, now: datetime) -> Verdict:
+    """Count one attempt and commit it (a refused attempt counts too)."""
+    key = f"{limit.name}:{hashlib.sha256(subject.encode()).hexdigest()[:40]}"
+    for _ in range(3):
+        row = await session.get(RateLimitCounter, key, populate_existing=True)
+        if row is None:
+            session.add(RateLimitCounter(key=key, window_start=now, count=1))
+            try:
+                await session.commit()
+            except IntegrityError:  # another request created it first: count again
+                await session.rollback()
+                continue
+            return Verdict(True, 0)
+        if now - row.window_start >= limit.window:
+            row.window_start, row.count = now, 1
+        else:
+            row.count += 1
+        window_end = row.window_start + limit.window
+        count = row.count
+        await session.commit()
+        retry_after = max(1, int((window_end - now).total_seconds()))
+        return Verdict(count <= limit.max_hits, 0 if count <= limit.max_hits else retry_after)
+    return Verdict(True, 0)
+
+
+async def clear(session: AsyncSession, limit: Limit, subject: str) -> None:
+    key = f"{limit.name}:{hashlib.sha256(subject.encode()).hexdigest()[:40]}"
+    row = await session.scalar(select(RateLimitCounter).where(RateLimitCounter.key == key))
+    if row is not None:
+        await session.delete(row)
+        await session.commit()
+
+
+def client_ip(request_client: object) -> str:
+    host = getattr(request_client, "host", None)
+    return str(host or "unknown")

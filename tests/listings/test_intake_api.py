@@ -1,0 +1,131 @@
+"""POST /api/v1/inspections: owner account, listing workflow in pending_survey, bad input 422."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+from listings_harness import ListingHarness, credentials_for, intake_body, post_intake
+from sqlalchemy import func, select
+
+from db.accounts import create_dealer
+from db.models import Inspection, InspectionCheckpoint, Listing, Owner
+from support import Sink
+
+
+async def test_intake_creates_owner_inspection_and_pending_listing(
+    client: httpx.AsyncClient, inspector: dict, listings: ListingHarness, sink: Sink
+) -> None:
+    created = await post_intake(client, inspector)
+    assert created["state"] == "pending_survey"
+    assert created["owner_created"] is True
+    assert re.fullmatch(r"EX\d{10}", created["reference"])
+    token = created["report_url"].rsplit("/r/", 1)[1]
+    assert re.fullmatch(r"[A-Za-z0-9_-]{43}", token)  # 256 bits, URL-safe
+
+    password = await credentials_for(sink, "marie.curie@example.com")
+    assert len(password) >= 12
+    async with listings.session_factory() as session:
+        listing = await session.get(Listing, uuid.UUID(created["listing_id"]))
+        assert listing is not None and listing.state == "pending_survey" and not listing.publicly_visible
+        count = await session.scalar(select(func.count()).select_from(InspectionCheckpoint))
+        assert count == 5
+        inspection = await session.get(Inspection, uuid.UUID(created["inspection_id"]))
+        assert inspection is not None
+        assert (inspection.vehicle_registration, inspection.inspector_name) == ("AB-123-CD", "Jean Expert")
+    status = await listings.workflows.status(uuid.UUID(created["listing_id"]))
+    assert status is not None and status.state == "pending_survey"
+
+
+async def test_same_email_reuses_the_owner_account(
+    client: httpx.AsyncClient, inspector: dict, listings: ListingHarness, sink: Sink
+) -> None:
+    first = await post_intake(client, inspector)
+    other = intake_body(
+        owner={"email": "Marie.Curie@Example.com", "first_name": "Marie", "last_name": "Curie"}
+    )
+    other["vehicle"]["registration"] = "EF-456-GH"
+    second = await post_intake(client, inspector, other)
+    assert second["owner_id"] == first["owner_id"]
+    assert second["owner_created"] is False
+    assert second["listing_id"] != first["listing_id"]
+    assert second["report_url"] != first["report_url"]
+    async with listings.session_factory() as session:
+        assert await session.scalar(select(func.count()).select_from(Owner)) == 1
+
+
+async def test_intake_needs_an_inspector_token(
+    client: httpx.AsyncClient, session_factory, listings: ListingHarness
+) -> None:  # noqa: ANN001
+    assert (await client.post("/api/v1/inspections", json=intake_body())).status_code == 401
+    async with session_factory() as session:
+        dealer = await create_dealer(session, "Garage")
+        await session.commit()
+    response = await client.post(
+        "/api/v1/inspections", json=intake_body(), headers={"Authorization": f"Bearer {dealer.token}"}
+    )
+    assert response.status_code == 403
+
+
+def _with(path: str, value: Any) -> dict[str, Any]:
+    body = intake_body()
+    target: Any = body
+    *parents, last = path.split(".")
+    for part in parents:
+        target = target[int(part)] if part.isdigit() else target[part]
+    if value is _DELETE:
+        del target[last]
+    elif last.isdigit():
+        target[int(last)] = value
+    else:
+        target[last] = value
+    return body
+
+
+_DELETE = object()
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "field"),
+    [
+        ("vehicle.mileage_km", -10, "vehicle.mileage_km"),
+        ("vehicle.mileage_km", 25_000_000, "vehicle.mileage_km"),
+        ("vehicle.mileage_km", "lots", "vehicle.mileage_km"),
+        ("vehicle.registration", "not a plate", "vehicle.registration"),
+        ("vehicle.vin", "VF3LCYHZPHS12345O", "vehicle.vin"),
+        ("vehicle.first_registration", "2999-01-01", "vehicle.first_registration"),
+        ("vehicle.make", "", "vehicle.make"),
+        ("owner.email", "not-an-email", "owner.email"),
+        ("owner.first_name", "Marie\r\nBcc: x@example.com", "owner.first_name"),
+        ("report.inspected_at", "2999-01-01T10:00:00+01:00", "report.inspected_at"),
+        ("report.checkpoints", [], "report.checkpoints"),
+        ("report.checkpoints.0.grade", "superb", "report.checkpoints.0.grade"),
+        ("report.checkpoints.0.comment", "x" * 2001, "report.checkpoints.0.comment"),
+        ("report.summary", "x" * 5001, "report.summary"),
+        ("report.summary", _DELETE, "report.summary"),
+        ("report.photos", [{"url": "javascript:alert(1)"}], "report.photos.0.url"),
+        ("listing.price_cents", -100, "listing.price_cents"),
+        ("listing.price_cents", 10**12, "listing.price_cents"),
+        ("listing.location", "x" * 201, "listing.location"),
+        ("owner.nickname", "x", "owner.nickname"),
+    ],
+)
+async def test_bad_intake_is_a_422_naming_the_field(
+    client: httpx.AsyncClient, inspector: dict, path: str, value: Any, field: str
+) -> None:
+    response = await client.post("/api/v1/inspections", json=_with(path, value), headers=inspector)
+    assert response.status_code == 422, response.text
+    error = response.json()["error"]
+    assert error["code"] == "validation_error"
+    assert field in [f["field"] for f in error["fields"]], error
+
+
+async def test_malformed_json_is_a_clear_error(client: httpx.AsyncClient, inspector: dict) -> None:
+    response = await client.post(
+        "/api/v1/inspections", content=b"{not json", headers={**inspector, "Content-Type": "application/json"}
+    )
+    assert response.status_code == 422
+    assert response.json()["error"]["code"] == "validation_error"

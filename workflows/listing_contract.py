@@ -1,0 +1,163 @@
+"""The listing workflow's contract, shared by the API and the worker (DESIGN §4).
+
+Update names are the machine's event names (`complete_survey`, `publish`, `unpublish`,
+`mark_sold`) plus three owner/public actions that are not transitions but must obey the
+lifecycle: `edit` (price, negotiable, location, and publish/unpublish in one go),
+`share_report` and `contact_owner`. A refused update fails with an ApplicationError of type
+`TransitionNotAllowed` whose first detail is `{"state", "allowed_events", "reason", "event"}`;
+bad input that slipped past the API fails with type `InvalidListingInput`.
+
+Inputs are plain dataclasses and carry no personal data: the owner's and the prospective
+buyer's names, addresses and messages stay in the database; history holds their ids.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+WORKFLOW_TYPE = "ListingWorkflow"
+QUERY_STATUS = "status"
+SIGNAL_RETRY_EMAILS = "retry_emails"
+REFUSED_ERROR_TYPE = "TransitionNotAllowed"
+INVALID_INPUT_ERROR_TYPE = "InvalidListingInput"
+
+UPDATE_EDIT = "edit"
+UPDATE_SHARE_REPORT = "share_report"
+UPDATE_CONTACT_OWNER = "contact_owner"
+
+# Events the owner fires; `publication_ends` and `sold_period_ends` are timers.
+OWNER_EVENTS: tuple[str, ...] = ("complete_survey", "publish", "unpublish", "mark_sold")
+# Everything an owner can ask of a listing, for `allowed_events` in answers.
+OWNER_ACTIONS: tuple[str, ...] = (*OWNER_EVENTS, UPDATE_EDIT, UPDATE_SHARE_REPORT)
+
+# The satisfaction survey (DESIGN §4): 4 questions, 5 levels each, worst first.
+SURVEY_LEVELS: tuple[str, ...] = ("poor", "insufficient", "satisfactory", "very_good", "excellent")
+SURVEY_QUESTIONS = 4
+# Bounds the API enforces (422), checked again by the workflow's validators.
+MAX_PRICE_CENTS = 10_000_000_00  # 10 million euros
+MAX_LOCATION_LENGTH = 200
+
+
+def listing_workflow_id(listing_id: object) -> str:
+    return f"listing-{listing_id}"
+
+
+@dataclass
+class ListingStart:
+    listing_id: str
+    owner_id: str
+    inspection_id: str
+    summary: str  # vehicle and inspection reference, shown in the Temporal UI
+    price_cents: int = 0
+    negotiable: bool = False
+    location: str = ""
+    # Whether this intake created the owner's account (credentials mail) or reused it.
+    new_owner: bool = True
+
+
+@dataclass
+class SurveyAnswers:
+    answers: list[str]  # SURVEY_LEVELS values, one per question
+    publish: bool
+    cgu_accepted: bool
+
+
+@dataclass
+class EventRequest:
+    actor: str = "owner"  # owner | staff
+    survey: SurveyAnswers | None = None  # complete_survey only
+
+
+@dataclass
+class ListingEdit:
+    """What the owner's edit form changes; None leaves a field as it is."""
+
+    published: bool | None = None
+    price_cents: int | None = None
+    negotiable: bool | None = None
+    location: str | None = None
+
+
+@dataclass
+class ShareRequest:
+    share_id: str  # a ReportShare row: recipient and message live in the database
+
+
+@dataclass
+class ContactRequest:
+    message_id: str  # a ContactMessage row
+
+
+@dataclass
+class ListingStatus:
+    listing_id: str
+    state: str
+    allowed_events: list[str]
+    visible_when_sold: bool = False
+    publicly_visible: bool = False
+    accepts_contact: bool = False
+    published_at: datetime | None = None
+    publication_ends_at: datetime | None = None
+    sold_at: datetime | None = None
+    sold_period_ends_at: datetime | None = None
+    survey_completed_at: datetime | None = None
+    price_cents: int = 0
+    negotiable: bool = False
+    location: str = ""
+    email_failed: bool = False
+    email_error: str | None = None
+    pending_emails: list[str] = field(default_factory=list)
+
+
+# --- Activities the workflow calls -------------------------------------------------------
+
+ACTIVITY_PROJECT = "project_listing"
+ACTIVITY_REPORT = "render_inspection_report"
+ACTIVITY_OWNER_WELCOME = "send_owner_welcome"
+ACTIVITY_EMAIL = "send_listing_email"
+
+
+@dataclass
+class SurveyRecord:
+    answers: list[str]
+    publish: bool
+    completed_at: datetime
+
+
+@dataclass
+class ListingProjection:
+    """The workflow's state as the read model stores it; `version` orders the writes."""
+
+    listing_id: str
+    version: int
+    state: str
+    visible_when_sold: bool
+    publicly_visible: bool
+    price_cents: int
+    negotiable: bool
+    location: str
+    published_at: datetime | None = None
+    publication_ends_at: datetime | None = None
+    sold_at: datetime | None = None
+    sold_period_ends_at: datetime | None = None
+    survey: SurveyRecord | None = None
+    email_failed: bool = False
+    email_error: str | None = None
+
+
+@dataclass
+class ListingTask:
+    """One queued side effect: the report PDF, the owner's welcome, or an email."""
+
+    listing_id: str
+    kind: str  # report_pdf | owner_welcome | contact_message | report_shared | listing_expired
+    idempotency_key: str
+    ref_id: str | None = None  # ContactMessage / ReportShare id
+
+
+@dataclass
+class OwnerWelcome:
+    listing_id: str
+    new_owner: bool
+    idempotency_key: str
