@@ -178,8 +178,9 @@ class EmailActivities:
 
 
 def _smtp_reason(where: str, exc: BaseException) -> str:
+    # Timeouts first: aiosmtplib's SMTPConnectTimeoutError is also an SMTPConnectError.
+    if isinstance(exc, aiosmtplib.SMTPTimeoutError | aiosmtplib.SMTPConnectTimeoutError | TimeoutError):
+        return f"SMTP {where} timed out"
     if isinstance(exc, aiosmtplib.SMTPConnectError | ConnectionRefusedError) or "refused" in str(exc).lower():
         return f"SMTP {where} refused connection"
-    if isinstance(exc, aiosmtplib.SMTPTimeoutError | TimeoutError):
-        return f"SMTP {where} timed out"
     return f"SMTP {where} failed: {str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__}"

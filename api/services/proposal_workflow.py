@@ -7,6 +7,7 @@ the allowed events; a Temporal that does not answer is a 503, never a hung reque
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import timedelta
 
@@ -197,13 +198,17 @@ class ProposalWorkflows:
         update id with the first outcome.
         """
         try:
-            status: ProposalStatus = await self.handle(proposal_id).execute_update(
-                event,
-                request,
-                id=update_id,
-                result_type=ProposalStatus,
-                rpc_timeout=UPDATE_TIMEOUT,
-            )
+            # execute_update keeps polling for the outcome while no worker runs: bound the
+            # whole call, so a stopped worker is a 503 in seconds, not a request hung for
+            # as long as the outage lasts. Retrying with the same update id is harmless.
+            async with asyncio.timeout(UPDATE_TIMEOUT.total_seconds()):
+                status: ProposalStatus = await self.handle(proposal_id).execute_update(
+                    event,
+                    request,
+                    id=update_id,
+                    result_type=ProposalStatus,
+                    rpc_timeout=UPDATE_TIMEOUT,
+                )
         except WorkflowUpdateFailedError as err:
             cause = err.cause
             if isinstance(cause, ApplicationError) and cause.type == REFUSED_ERROR_TYPE:
@@ -223,7 +228,7 @@ class ProposalWorkflows:
             raise ApiError(
                 409, "event_failed", f"could not {_VERBS.get(event, event)} the proposal: {message}"
             ) from None
-        except WorkflowUpdateRPCTimeoutOrCancelledError:
+        except (WorkflowUpdateRPCTimeoutOrCancelledError, TimeoutError):
             raise unavailable("is the worker running?") from None
         except RPCError as err:
             if err.status in _GONE:

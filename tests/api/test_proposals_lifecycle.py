@@ -237,3 +237,21 @@ async def test_other_dealer_cannot_touch_a_live_proposal(client, dealers, new_bo
         assert response.status_code == 404
     detail = (await client.get(f"{URL}/{created['id']}", headers=dealers.a.headers)).json()
     assert (detail["state"], detail["sent_count"]) == ("sent", 1)
+
+
+async def test_a_stopped_worker_is_a_503_not_a_hung_request(client, dealers, new_body, monkeypatch) -> None:
+    """No worker polls the task queue here: the update can never complete."""
+    import time
+    from datetime import timedelta
+
+    import api.services.proposal_workflow as contract
+
+    monkeypatch.setattr(contract, "UPDATE_TIMEOUT", timedelta(seconds=2))
+    created = await client.post("/api/v1/proposals", json=new_body(), headers=dealers.a.headers)
+    assert created.status_code == 201
+    started = time.monotonic()
+    sent = await client.post(f"/api/v1/proposals/{created.json()['id']}/send", headers=dealers.a.headers)
+    assert time.monotonic() - started < 10
+    assert sent.status_code == 503
+    assert sent.json()["error"]["code"] == "workflow_unavailable"
+    assert "worker" in sent.json()["error"]["message"]
