@@ -31,6 +31,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ApiError
+from api.temporal import execute_update_bounded
 from carflow.settings import Settings
 from statemachines.listing import ListingState
 from workflows.listing_contract import (
@@ -152,8 +153,13 @@ class ListingWorkflows:
     ) -> ListingStatus:
         """Run an owner action (update); raises ActionRefused, ApiError 422/503, or WorkflowGone."""
         try:
-            status: ListingStatus = await self.handle(listing_id).execute_update(
-                action, argument, id=update_id, result_type=ListingStatus, rpc_timeout=UPDATE_TIMEOUT
+            status = await execute_update_bounded(
+                self.handle(listing_id),
+                action,
+                argument,
+                update_id=update_id,
+                result_type=ListingStatus,
+                within=UPDATE_TIMEOUT,
             )
         except WorkflowUpdateFailedError as err:
             cause = err.cause
@@ -179,7 +185,7 @@ class ListingWorkflows:
             raise ApiError(
                 409, "action_failed", f"could not {action.replace('_', ' ')} the listing"
             ) from None
-        except WorkflowUpdateRPCTimeoutOrCancelledError:
+        except (WorkflowUpdateRPCTimeoutOrCancelledError, TimeoutError):
             raise unavailable("is the worker running?") from None
         except RPCError as err:
             if err.status in _GONE:

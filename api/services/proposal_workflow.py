@@ -7,7 +7,6 @@ the allowed events; a Temporal that does not answer is a 503, never a hung reque
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from datetime import timedelta
 
@@ -30,6 +29,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ApiError
+from api.temporal import execute_update_bounded
 from carflow.settings import Settings
 from statemachines.proposal import SIGNING_ORIGINS, ProposalState, allowed_events
 from workflows.proposal_contract import (
@@ -198,17 +198,14 @@ class ProposalWorkflows:
         update id with the first outcome.
         """
         try:
-            # execute_update keeps polling for the outcome while no worker runs: bound the
-            # whole call, so a stopped worker is a 503 in seconds, not a request hung for
-            # as long as the outage lasts. Retrying with the same update id is harmless.
-            async with asyncio.timeout(UPDATE_TIMEOUT.total_seconds()):
-                status: ProposalStatus = await self.handle(proposal_id).execute_update(
-                    event,
-                    request,
-                    id=update_id,
-                    result_type=ProposalStatus,
-                    rpc_timeout=UPDATE_TIMEOUT,
-                )
+            status = await execute_update_bounded(
+                self.handle(proposal_id),
+                event,
+                request,
+                update_id=update_id,
+                result_type=ProposalStatus,
+                within=UPDATE_TIMEOUT,
+            )
         except WorkflowUpdateFailedError as err:
             cause = err.cause
             if isinstance(cause, ApplicationError) and cause.type == REFUSED_ERROR_TYPE:
