@@ -57,6 +57,11 @@ async def test_smtp_outage_shows_stuck_then_adv_retry_sends_once(
         if (await status(handle)).email_failed:
             break
         await proposals.env.sleep(timedelta(minutes=1))
+    # The list reads the read model, one projection activity behind the workflow's flag.
+    for _ in range(100):
+        if (await proposals.row(handle)).email_failed:
+            break
+        await asyncio.sleep(0.05)
     [item] = await stuck_items(client, tokens.adv)
     assert item["cause"] == "email_failed" and item["email_failed"] is True
     assert smtp in item["reason"]

@@ -69,12 +69,15 @@ async def test_in_person_start_texts_a_code_stored_only_hashed(proposals: Propos
     assert sms["To"] == "0612345678@sms.localhost"
     code = re.search(r"code de signature est (\d{6})", sms.get_body(preferencelist=("plain",)).get_content())
     assert code is not None
-    async with proposals.session_factory() as session:
-        row = await session.scalar(
-            select(SigningCode).where(
-                SigningCode.proposal_id == uuid.UUID(handle.id.removeprefix("proposal-"))
-            )
-        )
+    proposal_id = uuid.UUID(handle.id.removeprefix("proposal-"))
+    row = None
+    # `sent` is recorded right after the SMTP server took the SMS, a moment after the sink has it.
+    for _ in range(100):
+        async with proposals.session_factory() as session:
+            row = await session.scalar(select(SigningCode).where(SigningCode.proposal_id == proposal_id))
+        if row is not None and row.sent:
+            break
+        await asyncio.sleep(0.05)
     assert row is not None and row.sent
     assert row.code_hash == hash_code(code.group(1), row.attempt_key)
     assert code.group(1) == signing_code_for(proposals.settings, row.attempt_key)
