@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import os
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowHandle
@@ -27,6 +28,52 @@ from workflows.proposal_contract import (
 )
 
 HISTORIES = Path(__file__).parent / "workflows" / "histories"
+
+
+def proposal_row(
+    settings: Settings,
+    dealer_id: uuid.UUID,
+    proposal_id: uuid.UUID | None = None,
+    *,
+    kind: str = "service",
+    created_at: datetime | None = None,
+    **overrides: Any,
+) -> Proposal:
+    """A proposal row as the API writes it at creation (state draft), for tests to drive."""
+    proposal_id = proposal_id or uuid.uuid4()
+    created_at = created_at or datetime.now(UTC)
+    values: dict[str, Any] = {
+        "contract_number": f"CF{proposal_id.int % 10**10:010d}",
+        "product_code": "GAR24",
+        "product_label": "Extension de garantie 24 mois" if kind == "insurance" else "Entretien 24 mois",
+        "product_kind": kind,
+        "price_cents": 49900,
+        "duration_months": 24,
+        "buyer_first_name": "Marie",
+        "buyer_last_name": "Curie",
+        "buyer_email": "marie@example.com",
+        "buyer_mobile": "+33612345678",
+        "buyer_address_line1": "1 rue Pierre et Marie Curie",
+        "buyer_postal_code": "75005",
+        "buyer_city": "Paris",
+        "vehicle_vin": "VF3LCYHZPHS123456",
+        "vehicle_registration": "AB-123-CD",
+        "vehicle_make": "Peugeot",
+        "vehicle_model": "308",
+        "vehicle_first_registration": date(2021, 3, 1),
+        "vehicle_mileage_km": 42000,
+        "seller_name": "Paul Vendeur",
+        "seller_email": "paul@garage.example",
+        "expires_at": proposal_expires_at(created_at),
+    }
+    values.update(overrides)
+    return Proposal(
+        id=proposal_id,
+        dealer_id=dealer_id,
+        buyer_token_hash=buyer_token_hash(settings, proposal_id),
+        created_at=created_at,
+        **values,
+    )
 
 
 class Proposals:
@@ -59,38 +106,7 @@ class Proposals:
         proposal_id = uuid.uuid4()
         saved_at = await self.env.get_current_time()
         async with self.session_factory() as session:
-            session.add(
-                Proposal(
-                    id=proposal_id,
-                    dealer_id=dealer_id,
-                    contract_number=f"CF{proposal_id.int % 10**10:010d}",
-                    buyer_token_hash=buyer_token_hash(self.settings, proposal_id),
-                    product_code="GAR24",
-                    product_label="Extension de garantie 24 mois"
-                    if kind == "insurance"
-                    else "Entretien 24 mois",
-                    product_kind=kind,
-                    price_cents=49900,
-                    duration_months=24,
-                    buyer_first_name="Marie",
-                    buyer_last_name="Curie",
-                    buyer_email="marie@example.com",
-                    buyer_mobile="+33612345678",
-                    buyer_address_line1="1 rue Pierre et Marie Curie",
-                    buyer_postal_code="75005",
-                    buyer_city="Paris",
-                    vehicle_vin="VF3LCYHZPHS123456",
-                    vehicle_registration="AB-123-CD",
-                    vehicle_make="Peugeot",
-                    vehicle_model="308",
-                    vehicle_first_registration=date(2021, 3, 1),
-                    vehicle_mileage_km=42000,
-                    seller_name="Paul Vendeur",
-                    seller_email="paul@garage.example",
-                    created_at=saved_at,
-                    expires_at=proposal_expires_at(saved_at),
-                )
-            )
+            session.add(proposal_row(self.settings, dealer_id, proposal_id, kind=kind, created_at=saved_at))
             await session.commit()
         return await self.client.start_workflow(
             WORKFLOW_TYPE,

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, date, datetime, timedelta
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
+from proposal_harness import proposal_row
 
-from carflow.links import buyer_token_hash
 from db.accounts import create_dealer
-from db.models import Proposal
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -22,42 +20,10 @@ def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
 
 
 async def add_proposals(session_factory, migrated, states: list[tuple[str, bool]]) -> None:  # noqa: ANN001
-    now = datetime.now(UTC)
     async with session_factory() as session:
         dealer = await create_dealer(session, "Garage Nord")
         for state, email_failed in states:
-            proposal_id = uuid.uuid4()
-            session.add(
-                Proposal(
-                    id=proposal_id,
-                    dealer_id=dealer.id,
-                    contract_number=f"CF{proposal_id.int % 10**10:010d}",
-                    buyer_token_hash=buyer_token_hash(migrated, proposal_id),
-                    product_code="ENT24",
-                    product_label="Entretien",
-                    product_kind="service",
-                    price_cents=1000,
-                    duration_months=12,
-                    buyer_first_name="Jeanne",
-                    buyer_last_name="Dupont",
-                    buyer_email="j@example.com",
-                    buyer_mobile="+33612345678",
-                    buyer_address_line1="1 rue",
-                    buyer_postal_code="75001",
-                    buyer_city="Paris",
-                    vehicle_vin="VF3LCYHZPHS123456",
-                    vehicle_registration="AB-123-CD",
-                    vehicle_make="Peugeot",
-                    vehicle_model="308",
-                    vehicle_first_registration=date(2021, 3, 1),
-                    vehicle_mileage_km=1,
-                    seller_name="Paul",
-                    seller_email="p@example.com",
-                    state=state,
-                    email_failed=email_failed,
-                    expires_at=now + timedelta(days=30),
-                )
-            )
+            session.add(proposal_row(migrated, dealer.id, state=state, email_failed=email_failed))
         await session.commit()
 
 

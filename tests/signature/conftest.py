@@ -10,21 +10,18 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import uuid
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from proposal_harness import Proposals
+from proposal_harness import Proposals, proposal_row
 from signature.docusign_emulator import DocuSignEmulator
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
 from activities.signature import DocuSignProvider
-from carflow.links import buyer_token_hash
 from carflow.settings import Settings
 from db.accounts import create_dealer
 from db.models import Proposal
@@ -101,36 +98,7 @@ async def add_proposal(settings: Settings, session_factory: async_sessionmaker[A
         dealer = await create_dealer(
             session, "Garage des Tilleuls", email="garage@example.com", phone="01 23 45 67 89"
         )
-        proposal_id = uuid.uuid4()
-        now = datetime.now(UTC)
-        proposal = Proposal(
-            id=proposal_id,
-            dealer_id=dealer.id,
-            contract_number=f"CF{proposal_id.int % 10**10:010d}",
-            buyer_token_hash=buyer_token_hash(settings, proposal_id),
-            product_code="GAR24",
-            product_label="Extension de garantie 24 mois",
-            product_kind="insurance",
-            price_cents=49900,
-            duration_months=24,
-            buyer_first_name="Marie",
-            buyer_last_name="Curie",
-            buyer_email="marie@example.com",
-            buyer_mobile="+33612345678",
-            buyer_address_line1="1 rue Pierre et Marie Curie",
-            buyer_postal_code="75005",
-            buyer_city="Paris",
-            vehicle_vin="VF3LCYHZPHS123456",
-            vehicle_registration="AB-123-CD",
-            vehicle_make="Peugeot",
-            vehicle_model="308",
-            vehicle_first_registration=date(2021, 3, 1),
-            vehicle_mileage_km=42000,
-            seller_name="Paul Vendeur",
-            seller_email="paul@garage.example",
-            created_at=now,
-            expires_at=now + timedelta(days=30),
-        )
+        proposal = proposal_row(settings, dealer.id, kind="insurance")
         session.add(proposal)
         await session.commit()
         await session.refresh(proposal)
