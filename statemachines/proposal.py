@@ -3,31 +3,40 @@
 Pure rules only. This module is passed through into Temporal's workflow sandbox, so it
 must stay free of I/O, clocks and import-time side effects, and the machine's callbacks
 may only update the model's own fields (restoring a machine must never email anyone).
+
+The model holds the lifecycle's facts as well as its state: when it was sent and viewed,
+how often, when it was signed, and the two deadlines (validity, withdrawal window). The
+callbacks keep them, so the workflow and the read model agree on them by construction.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
-from statemachine import Event, State, StateMachine
+from statemachine import Event, State
 from statemachine.exceptions import TransitionNotAllowed
 
-from statemachines._events import apply_event, enabled_event_names
+from statemachines.deadlines import proposal_expires_at, withdrawal_deadline
+from statemachines.lifecycle import Actor, LifecycleMachine, Refusal, apply_event
 
 __all__ = [
     "PROPOSAL_EVENTS",
     "PROPOSAL_FINAL_STATES",
     "PROPOSAL_STATES",
     "SIGNING_ORIGINS",
+    "USER_EVENTS",
+    "Actor",
     "ProposalEvent",
     "ProposalMachine",
     "ProposalModel",
     "ProposalState",
+    "Refusal",
     "TransitionNotAllowed",
     "allowed_events",
     "apply_event",
-    "enabled_event_names",
+    "new_proposal",
     "restore_proposal",
 ]
 
@@ -74,17 +83,52 @@ PROPOSAL_FINAL_STATES: frozenset[str] = frozenset(
 # The states signing can start from, hence the states `abandon` can return to.
 SIGNING_ORIGINS: frozenset[str] = frozenset({ProposalState.DRAFT, ProposalState.SENT, ProposalState.VIEWED})
 
+_ANY_PERSON_SIGNS = frozenset({Actor.BUYER, Actor.DEALER, Actor.PROVIDER})
+# Who fires what: the buyer remotely, the dealer at the desk (and for integrations), the
+# e-signature provider's callback; the two timers are the workflow's own.
+PROPOSAL_ACTORS: dict[str, frozenset[Actor]] = {
+    ProposalEvent.SEND_TO_BUYER: frozenset({Actor.DEALER}),
+    ProposalEvent.RESEND: frozenset({Actor.DEALER}),
+    ProposalEvent.VIEW: frozenset({Actor.BUYER}),
+    ProposalEvent.ACCEPT: frozenset({Actor.BUYER}),
+    ProposalEvent.START_IN_PERSON: frozenset({Actor.DEALER}),
+    # Remotely the buyer signs (or the provider reports it); face to face the dealer
+    # confirms the code the buyer read out.
+    ProposalEvent.SIGN: _ANY_PERSON_SIGNS,
+    # Signing that cannot finish goes back to where it started: the buyer changes their
+    # mind, a new SMS code restarts it (dealer), the provider reports a declined envelope.
+    ProposalEvent.ABANDON: _ANY_PERSON_SIGNS,
+    ProposalEvent.WITHDRAW: frozenset({Actor.BUYER, Actor.DEALER}),
+    ProposalEvent.DECLINE: frozenset({Actor.BUYER}),
+    ProposalEvent.CANCEL: frozenset({Actor.DEALER}),
+    ProposalEvent.EXPIRE: frozenset({Actor.TIMER}),
+    ProposalEvent.WINDOW_CLOSES: frozenset({Actor.TIMER}),
+}
+# Events a person (dealer, buyer, provider) can fire; `expire` and `window_closes` are timers.
+USER_EVENTS: tuple[str, ...] = tuple(e for e in PROPOSAL_EVENTS if PROPOSAL_ACTORS[e] - {Actor.TIMER})
+
 
 @dataclass
 class ProposalModel:
-    """What a proposal's lifecycle needs to be rebuilt at any point.
+    """What a proposal's lifecycle needs to be rebuilt at any point, and its facts.
 
     `signing_origin` is set exactly while the proposal is in `signing`: it is the state
-    that `abandon` returns to.
+    that `abandon` returns to. `kind` (service | insurance) picks the withdrawal window.
     """
 
     state: str = ProposalState.DRAFT.value
     signing_origin: str | None = None
+    kind: str = "service"
+    saved_at: datetime | None = None
+    expires_at: datetime | None = None
+    first_sent_at: datetime | None = None
+    last_sent_at: datetime | None = None
+    sent_count: int = 0
+    view_count: int = 0
+    first_viewed_at: datetime | None = None
+    last_viewed_at: datetime | None = None
+    signed_at: datetime | None = None
+    withdrawal_deadline: datetime | None = None
 
     def __post_init__(self) -> None:
         # Checked here because the library accepts any value in `state` silently and only
@@ -101,12 +145,18 @@ class ProposalModel:
             raise ValueError(f"signing_origin is only meaningful in signing, not in {self.state!r}")
 
 
-class ProposalMachine(StateMachine):
+class ProposalMachine(LifecycleMachine):
     """Legal transitions of a proposal; build with `ProposalMachine(model=ProposalModel(...))`.
 
     Restoring through a model whose `state` is already set enters no state, so no
-    `on_enter_*` callback runs (unlike `start_value=`, which re-enters the state).
+    `on_enter_*` callback runs (unlike `start_value=`, which re-enters the state). Every
+    event takes `now` (keyword): guards and the facts kept in the model need it.
     """
+
+    noun = "proposal"
+    actors = PROPOSAL_ACTORS
+    timers = {ProposalEvent.EXPIRE: "expires_at", ProposalEvent.WINDOW_CLOSES: "withdrawal_deadline"}
+    verbs = {ProposalEvent.SEND_TO_BUYER: "send", ProposalEvent.START_IN_PERSON: "start in-person signing of"}
 
     draft = State(initial=True)
     sent = State()
@@ -124,8 +174,8 @@ class ProposalMachine(StateMachine):
     send_to_buyer = Event(draft.to(sent), name="send_to_buyer")
     # Resending after an email/mobile correction changes nothing in the lifecycle; in
     # particular it never restarts the validity period (see deadlines.proposal_expires_at).
-    resend = Event(sent.to.itself() | viewed.to.itself(), name="resend")
-    view = Event(sent.to(viewed) | viewed.to.itself(), name="view")
+    resend = Event(sent.to.itself(internal=True) | viewed.to.itself(internal=True), name="resend")
+    view = Event(sent.to(viewed) | viewed.to.itself(internal=True), name="view")
     accept = Event(viewed.to(signing), name="accept")
     start_in_person = Event(draft.to(signing) | sent.to(signing) | viewed.to(signing), name="start_in_person")
     sign = Event(signing.to(signed), name="sign")
@@ -135,17 +185,33 @@ class ProposalMachine(StateMachine):
         | signing.to(viewed, cond="signing_started_from_viewed"),
         name="abandon",
     )
-    withdraw = Event(signed.to(withdrawn), name="withdraw")
-    window_closes = Event(signed.to(binding), name="window_closes")
+    # The law counts, not our timer: past the window's end a withdrawal is refused even if
+    # the timer has not fired yet.
+    withdraw = Event(signed.to(withdrawn, cond="within_withdrawal_window"), name="withdraw")
+    window_closes = Event(signed.to(binding, cond="withdrawal_window_over"), name="window_closes")
     decline = Event(viewed.to(declined), name="decline")
     cancel = Event(draft.to(cancelled) | sent.to(cancelled) | viewed.to(cancelled), name="cancel")
     expire = Event(
-        draft.to(expired) | sent.to(expired) | viewed.to(expired) | signing.to(expired),
+        draft.to(expired, cond="validity_over")
+        | sent.to(expired, cond="validity_over")
+        | viewed.to(expired, cond="validity_over")
+        | signing.to(expired, cond="validity_over"),
         name="expire",
     )
 
-    # Guards: read-only, so the library may evaluate them any number of times (it does,
-    # for `enabled_events`).
+    # --- rules beyond the transitions ---------------------------------------------------------
+
+    def accepts_corrections(self, now: datetime) -> bool:
+        """The buyer's email/mobile and the seller can be corrected while the dealer could
+        still cancel: corrections stop once signing has started."""
+        return self.can(ProposalEvent.CANCEL, now=now, actor=Actor.DEALER)
+
+    def contract_reviewable(self) -> bool:
+        """The buyer may read the contract they are being asked to sign."""
+        return bool(self.sent.is_active or self.viewed.is_active or self.signing.is_active)
+
+    # --- guards: read-only, so the library may evaluate them any number of times ----------
+
     def signing_started_from_draft(self) -> bool:
         return bool(self.model.signing_origin == ProposalState.DRAFT)
 
@@ -155,7 +221,51 @@ class ProposalMachine(StateMachine):
     def signing_started_from_viewed(self) -> bool:
         return bool(self.model.signing_origin == ProposalState.VIEWED)
 
-    # Callbacks: model bookkeeping only; the workflow's activities do the side effects.
+    def within_withdrawal_window(self, now: datetime) -> bool:
+        deadline = self.model.withdrawal_deadline
+        return deadline is None or now <= deadline
+
+    def withdrawal_window_over(self, now: datetime) -> bool:
+        deadline = self.model.withdrawal_deadline
+        return deadline is not None and now >= deadline
+
+    def validity_over(self, now: datetime) -> bool:
+        expires_at = self.model.expires_at
+        return expires_at is not None and now >= expires_at
+
+    def _guard_failed(self, event: str, now: datetime) -> str:
+        if event == ProposalEvent.WITHDRAW and self.model.withdrawal_deadline is not None:
+            return f"the withdrawal window ended at {self.model.withdrawal_deadline.isoformat()}"
+        return super()._guard_failed(event, now)
+
+    # --- callbacks: the model's facts only; the workflow's activities do the side effects --
+
+    def on_send_to_buyer(self, now: datetime) -> None:
+        self._count_sending(now)
+
+    def on_resend(self, now: datetime) -> None:
+        self._count_sending(now)
+
+    def _count_sending(self, now: datetime) -> None:
+        model = self.model
+        model.sent_count += 1
+        model.last_sent_at = now
+        if model.first_sent_at is None:
+            # The validity runs from the first sending, never from a resend.
+            model.first_sent_at = now
+            if model.saved_at is not None:
+                model.expires_at = proposal_expires_at(model.saved_at, now)
+
+    def on_view(self, now: datetime) -> None:
+        model = self.model
+        model.view_count += 1
+        model.last_viewed_at = now
+        model.first_viewed_at = model.first_viewed_at or now
+
+    def on_sign(self, now: datetime) -> None:
+        self.model.signed_at = now
+        self.model.withdrawal_deadline = withdrawal_deadline(now, self.model.kind)
+
     def on_enter_signing(self, source: State) -> None:
         self.model.signing_origin = source.id
 
@@ -163,17 +273,50 @@ class ProposalMachine(StateMachine):
         self.model.signing_origin = None
 
 
+def new_proposal(kind: str, saved_at: datetime) -> ProposalMachine:
+    """A proposal just saved: a draft valid 30 days from `saved_at`."""
+    return ProposalMachine(
+        model=ProposalModel(kind=kind, saved_at=saved_at, expires_at=proposal_expires_at(saved_at))
+    )
+
+
 def restore_proposal(
-    state: str = ProposalState.DRAFT.value, signing_origin: str | None = None
+    state: str = ProposalState.DRAFT.value,
+    signing_origin: str | None = None,
+    *,
+    expires_at: datetime | None = None,
+    withdrawal_deadline: datetime | None = None,
+    kind: str = "service",
 ) -> ProposalMachine:
     """A machine standing in `state`, without firing any entry callback."""
-    return ProposalMachine(model=ProposalModel(state=state, signing_origin=signing_origin))
+    return ProposalMachine(
+        model=ProposalModel(
+            state=state,
+            signing_origin=signing_origin,
+            kind=kind,
+            expires_at=expires_at,
+            withdrawal_deadline=withdrawal_deadline,
+        )
+    )
+
+
+def from_read_model(
+    state: str, *, expires_at: datetime | None, withdrawal_deadline: datetime | None
+) -> ProposalMachine:
+    """The machine as the read model knows it, for answering while the workflow cannot.
+
+    The read model does not record where signing started from; that only decides where
+    `abandon` returns to, not whether it is allowed, so any origin gives the same answers.
+    """
+    origin = min(SIGNING_ORIGINS) if state == ProposalState.SIGNING else None
+    return restore_proposal(state, origin, expires_at=expires_at, withdrawal_deadline=withdrawal_deadline)
 
 
 def allowed_events(state: str, signing_origin: str | None = None) -> list[str]:
-    """Events legal in `state` (guards evaluated), sorted.
+    """Every event `state` can lead to, timers included, sorted: the design's table.
 
-    `signing_origin` is required when `state` is `signing` (ValueError otherwise):
-    whether `abandon` is possible depends on it.
+    `signing_origin` is required when `state` is `signing` (ValueError otherwise). Time
+    guards are not evaluated here (no `now`); `ProposalMachine.allowed` does.
     """
-    return enabled_event_names(restore_proposal(state, signing_origin))
+    machine = restore_proposal(state, signing_origin)
+    return sorted(str(e.id) for e in machine.allowed_events)

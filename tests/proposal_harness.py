@@ -18,12 +18,14 @@ from carflow.settings import Settings
 from db.accounts import create_dealer
 from db.models import Proposal
 from statemachines.deadlines import proposal_expires_at
+from statemachines.proposal import PROPOSAL_ACTORS
 from workflows.proposal_contract import (
     QUERY_STATUS,
     WORKFLOW_TYPE,
     EventRequest,
     ProposalStart,
     ProposalStatus,
+    proposal_id_from_workflow_id,
     proposal_workflow_id,
 )
 
@@ -125,15 +127,24 @@ class Proposals:
         )
 
     async def row(self, handle: WorkflowHandle) -> Proposal:
-        proposal_id = uuid.UUID(handle.id.removeprefix("proposal-"))
+        target = proposal_id_from_workflow_id(handle.id)
+        assert target is not None
+        proposal_id = uuid.UUID(target)
         async with self.session_factory() as session:
             row = await session.get(Proposal, proposal_id)
             assert row is not None
             return row
 
 
-async def fire(handle: WorkflowHandle, event: str, actor: str = "dealer") -> ProposalStatus:
-    return await handle.execute_update(event, EventRequest(actor=actor), result_type=ProposalStatus)
+def actor_of(event: str) -> str:
+    """Who fires `event` when a test does not say: the dealer if they may, else whoever may."""
+    actors = {str(a) for a in PROPOSAL_ACTORS.get(event, ())}
+    return "dealer" if "dealer" in actors or not actors else min(actors)
+
+
+async def fire(handle: WorkflowHandle, event: str, actor: str | None = None) -> ProposalStatus:
+    request = EventRequest(actor=actor or actor_of(event))
+    return await handle.execute_update(event, request, result_type=ProposalStatus)
 
 
 async def status(handle: WorkflowHandle) -> ProposalStatus:

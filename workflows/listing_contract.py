@@ -1,10 +1,11 @@
 """The listing workflow's contract, shared by the API and the worker (DESIGN §4).
 
 Update names are the machine's event names (`complete_survey`, `publish`, `unpublish`,
-`mark_sold`) plus three owner/public actions that are not transitions but must obey the
-lifecycle: `edit` (price, negotiable, location, and publish/unpublish in one go),
-`share_report` and `contact_owner`. A refused update fails with an ApplicationError of type
-`TransitionNotAllowed` whose first detail is `{"state", "allowed_events", "reason", "event"}`;
+`mark_sold`) plus the machine's three internal transitions, owner/public actions that do
+not change state but must obey the lifecycle: `edit` (price, negotiable, location, and
+publish/unpublish in one go), `share_report` and `contact_owner`. A refused update fails
+with an ApplicationError of type `TransitionNotAllowed` whose first detail is
+`{"state", "allowed_events", "reason", "event", "code"}` (code `survey_required` before the survey);
 bad input that slipped past the API fails with type `InvalidListingInput`.
 
 Inputs are plain dataclasses and carry no personal data: the owner's and the prospective
@@ -16,20 +17,25 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+
+from statemachines.listing import ListingEvent, ListingMachine, ListingState
+from workflows.contract import (
+    INVALID_INPUT_ERROR_TYPE,
+    QUERY_STATUS,
+    REFUSED_ERROR_TYPE,
+    SIGNAL_RETRY_EMAILS,
+    LifecycleKind,
+)
+from workflows.search_attributes import EMAIL_FAILED, LISTING_STATE
+
+__all__ = ["INVALID_INPUT_ERROR_TYPE", "QUERY_STATUS", "REFUSED_ERROR_TYPE", "SIGNAL_RETRY_EMAILS"]
+
 WORKFLOW_TYPE = "ListingWorkflow"
-QUERY_STATUS = "status"
-SIGNAL_RETRY_EMAILS = "retry_emails"
-REFUSED_ERROR_TYPE = "TransitionNotAllowed"
-INVALID_INPUT_ERROR_TYPE = "InvalidListingInput"
 
-UPDATE_EDIT = "edit"
-UPDATE_SHARE_REPORT = "share_report"
-UPDATE_CONTACT_OWNER = "contact_owner"
-
-# Events the owner fires; `publication_ends` and `sold_period_ends` are timers.
-OWNER_EVENTS: tuple[str, ...] = ("complete_survey", "publish", "unpublish", "mark_sold")
-# Everything an owner can ask of a listing, for `allowed_events` in answers.
-OWNER_ACTIONS: tuple[str, ...] = (*OWNER_EVENTS, UPDATE_EDIT, UPDATE_SHARE_REPORT)
+UPDATE_EDIT = ListingEvent.EDIT.value
+UPDATE_SHARE_REPORT = ListingEvent.SHARE_REPORT.value
+UPDATE_CONTACT_OWNER = ListingEvent.CONTACT_OWNER.value
 
 # The satisfaction survey (DESIGN §4): 4 questions, 5 levels each, worst first.
 SURVEY_LEVELS: tuple[str, ...] = ("poor", "insufficient", "satisfactory", "very_good", "excellent")
@@ -37,10 +43,6 @@ SURVEY_QUESTIONS = 4
 # Bounds the API enforces (422), checked again by the workflow's validators.
 MAX_PRICE_CENTS = 10_000_000_00  # 10 million euros
 MAX_LOCATION_LENGTH = 200
-
-
-def listing_workflow_id(listing_id: object) -> str:
-    return f"listing-{listing_id}"
 
 
 @dataclass
@@ -54,6 +56,14 @@ class ListingStart:
     location: str = ""
     # Whether this intake created the owner's account (credentials mail) or reused it.
     new_owner: bool = True
+
+    def search_attributes(self) -> TypedSearchAttributes:
+        return TypedSearchAttributes(
+            [
+                SearchAttributePair(LISTING_STATE, ListingState.PENDING_SURVEY.value),
+                SearchAttributePair(EMAIL_FAILED, False),
+            ]
+        )
 
 
 @dataclass
@@ -108,6 +118,17 @@ class ListingStatus:
     email_failed: bool = False
     email_error: str | None = None
     pending_emails: list[str] = field(default_factory=list)
+
+
+LISTING = LifecycleKind(
+    name="listing",
+    workflow_type=WORKFLOW_TYPE,
+    machine=ListingMachine,
+    state_attribute=LISTING_STATE,
+    status_type=ListingStatus,
+)
+listing_workflow_id = LISTING.workflow_id
+listing_id_from_workflow_id = LISTING.target_id
 
 
 # --- Activities the workflow calls -------------------------------------------------------

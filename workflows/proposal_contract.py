@@ -3,7 +3,7 @@
 Update names are the machine's event names, so the API fires an event with
 `handle.execute_update(event, EventRequest(...), result_type=ProposalStatus)`.
 A refused event fails the update with an ApplicationError of type `TransitionNotAllowed`
-whose first detail is `{"state": ..., "allowed_events": [...], "reason": ...}`.
+whose first detail is `{"state": ..., "allowed_events": [...], "reason": ..., "code": ...}`.
 """
 
 from __future__ import annotations
@@ -11,28 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+
+from statemachines.proposal import USER_EVENTS, ProposalMachine, ProposalState
+from workflows.contract import QUERY_STATUS, REFUSED_ERROR_TYPE, SIGNAL_RETRY_EMAILS, LifecycleKind
+from workflows.search_attributes import CONTRACT_NUMBER, DEALER_ID, EMAIL_FAILED, PROPOSAL_STATE
+
+__all__ = ["QUERY_STATUS", "REFUSED_ERROR_TYPE", "SIGNAL_RETRY_EMAILS", "USER_EVENTS"]
+
 WORKFLOW_TYPE = "ProposalWorkflow"
-QUERY_STATUS = "status"
-SIGNAL_RETRY_EMAILS = "retry_emails"
-REFUSED_ERROR_TYPE = "TransitionNotAllowed"
-
-# Events a person (dealer, buyer, ADV) can fire; `expire` and `window_closes` are timers.
-USER_EVENTS: tuple[str, ...] = (
-    "send_to_buyer",
-    "resend",
-    "view",
-    "accept",
-    "start_in_person",
-    "sign",
-    "abandon",
-    "withdraw",
-    "decline",
-    "cancel",
-)
-
-
-def proposal_workflow_id(proposal_id: object) -> str:
-    return f"proposal-{proposal_id}"
 
 
 @dataclass
@@ -44,6 +31,17 @@ class ProposalStart:
     saved_at: datetime
     summary: str  # buyer, vehicle, dealer: shown in the Temporal UI
     send_now: bool = False
+
+    def search_attributes(self) -> TypedSearchAttributes:
+        """Searchable from the first second; the workflow keeps them current."""
+        return TypedSearchAttributes(
+            [
+                SearchAttributePair(PROPOSAL_STATE, ProposalState.DRAFT.value),
+                SearchAttributePair(DEALER_ID, self.dealer_id),
+                SearchAttributePair(CONTRACT_NUMBER, self.contract_number),
+                SearchAttributePair(EMAIL_FAILED, False),
+            ]
+        )
 
 
 @dataclass
@@ -83,6 +81,17 @@ class ProposalStatus:
     pending_emails: list[str] = field(default_factory=list)
     # The e-signature provider's envelope of the current signing attempt (remote signing).
     envelope_id: str | None = None
+
+
+PROPOSAL = LifecycleKind(
+    name="proposal",
+    workflow_type=WORKFLOW_TYPE,
+    machine=ProposalMachine,
+    state_attribute=PROPOSAL_STATE,
+    status_type=ProposalStatus,
+)
+proposal_workflow_id = PROPOSAL.workflow_id
+proposal_id_from_workflow_id = PROPOSAL.target_id
 
 
 # --- Activities the workflow calls (inputs are plain dataclasses: no personal data in

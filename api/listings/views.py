@@ -28,12 +28,10 @@ from api.listings.schemas import (
     Warning_,
 )
 from carflow.settings import Settings
-from db.models import Inspection, Listing
-from statemachines.listing import ListingState, accepts_contact, allowed_events
-from workflows.listing_contract import OWNER_EVENTS, UPDATE_EDIT, UPDATE_SHARE_REPORT
+from db.models import Inspection, Listing, utcnow
+from statemachines.listing import Actor, ListingState, accepts_contact, restore_listing
 
 PAGE_SIZE = 20
-EDITABLE_STATES = {ListingState.PRIVATE, ListingState.PUBLISHED, ListingState.EXPIRED}
 PRICE_MISSING_EN = "No price given (0 €): buyers will see no price on the listing."
 PRICE_MISSING_FR = (
     "Vous n'avez pas indiqué de prix (0 €) : votre annonce s'affichera sans prix. "
@@ -49,19 +47,12 @@ class Row:
 
 
 def read_model_allowed(state: str, visible_when_sold: bool = False) -> list[str]:
-    """What the owner may do in `state`, as the workflow would answer (workflows/listing.py)."""
-    if state == ListingState.PENDING_SURVEY:
-        return ["complete_survey"]
-    if state == ListingState.ARCHIVED:
-        return []
+    """What the owner may do in `state`, as the workflow would answer: the same machine."""
     try:
-        events = [e for e in allowed_events(state, visible_when_sold) if e in OWNER_EVENTS]
+        machine = restore_listing(state, visible_when_sold)
     except ValueError:
         return []
-    if state in EDITABLE_STATES:
-        events.append(UPDATE_EDIT)
-    events.append(UPDATE_SHARE_REPORT)
-    return events
+    return machine.allowed(now=utcnow(), actor=Actor.OWNER)
 
 
 # --- queries ------------------------------------------------------------------------------------

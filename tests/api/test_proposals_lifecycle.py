@@ -214,8 +214,8 @@ async def test_withdrawal_on_the_buyers_behalf(client, dealers, new_body, worker
     assert early.json()["error"]["message"] == "cannot withdraw a proposal in state sent"
 
     handle = temporal_env.client.get_workflow_handle(proposal_workflow_id(created["id"]))
-    for event in ("start_in_person", "sign"):
-        await handle.execute_update(event, EventRequest(actor="buyer"), result_type=ProposalStatus)
+    for event in ("start_in_person", "sign"):  # face to face, at the dealer's desk
+        await handle.execute_update(event, EventRequest(actor="dealer"), result_type=ProposalStatus)
     signed = (await client.get(f"{URL}/{created['id']}", headers=dealers.a.headers)).json()
     assert signed["state"] == "signed"
     assert signed["allowed_events"] == ["withdraw"]

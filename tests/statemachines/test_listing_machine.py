@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 from itertools import product
 
 import pytest
@@ -18,11 +19,9 @@ from statemachines.listing import (
     ListingState,
     accepts_contact,
     allowed_events,
-    apply_event,
-    enabled_event_names,
     is_publicly_visible,
-    restore_listing,
 )
+from statemachines.listing import apply_event as fire_event
 
 STATES = ["pending_survey", "private", "published", "expired", "sold", "archived"]
 FINAL = {"archived"}
@@ -34,7 +33,30 @@ EVENTS = [
     "mark_sold",
     "sold_period_ends",
 ]
+# The owner's and the public's actions that obey the lifecycle without changing state.
+INTERNAL = ["edit", "share_report", "contact_owner"]
 BY_CHOICE = "<private or published>"
+# Every event takes `now`; models standing in a state have their deadlines at NOW, so
+# the timer events are due.
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+
+def apply_event(machine: ListingMachine, event: str, **kwargs: object) -> str:
+    return fire_event(machine, event, now=NOW, **kwargs)
+
+
+def restore_listing(state: str = "pending_survey", visible_when_sold: bool = False) -> ListingMachine:
+    return ListingMachine(model=model_in(state, visible_when_sold))
+
+
+def model_in(state: str, visible_when_sold: bool = False) -> ListingModel:
+    return ListingModel(
+        state=state,
+        visible_when_sold=visible_when_sold,
+        publication_ends_at=NOW if state == "published" else None,
+        sold_period_ends_at=NOW if state == "sold" else None,
+    )
+
 
 # DESIGN §4, one entry per (from, event).
 TABLE: dict[tuple[str, str], str] = {
@@ -49,13 +71,23 @@ TABLE: dict[tuple[str, str], str] = {
     ("sold", "sold_period_ends"): "archived",
 }
 ILLEGAL = [(s, e) for s, e in product(STATES, EVENTS) if (s, e) not in TABLE]
+# Where each internal action is possible (nothing before the survey, nothing once archived;
+# the report can still be shared once sold; messages only while published).
+INTERNAL_TABLE: dict[str, set[str]] = {
+    "pending_survey": set(),
+    "private": {"edit", "share_report"},
+    "published": {"edit", "share_report", "contact_owner"},
+    "expired": {"edit", "share_report"},
+    "sold": {"share_report"},
+    "archived": set(),
+}
 
 
 def test_names_exported_match_the_design() -> None:
     assert list(LISTING_STATES) == STATES
     assert [s.value for s in ListingState] == STATES
-    assert list(LISTING_EVENTS) == EVENTS
-    assert [e.value for e in ListingEvent] == EVENTS
+    assert list(LISTING_EVENTS) == EVENTS + INTERNAL
+    assert [e.value for e in ListingEvent] == EVENTS + INTERNAL
     assert set(LISTING_FINAL_STATES) == FINAL
 
 
@@ -64,7 +96,7 @@ def test_machine_declares_exactly_those_states_and_events() -> None:
     assert {s.id for s in ListingMachine.final_states} == FINAL
     assert ListingMachine.initial_state is not None
     assert ListingMachine.initial_state.id == "pending_survey"
-    assert sorted(e.id for e in ListingMachine().events) == sorted(EVENTS)
+    assert sorted(e.id for e in ListingMachine().events) == sorted(EVENTS + INTERNAL)
 
 
 @pytest.mark.parametrize(("source", "event"), [k for k, v in TABLE.items() if v != BY_CHOICE])
@@ -93,14 +125,14 @@ def test_completing_the_survey_follows_the_publish_choice(kwargs: dict[str, obje
 
 def test_the_choice_also_goes_through_the_library_send() -> None:
     machine = ListingMachine(model=ListingModel())
-    machine.send("complete_survey", publish=True)
+    machine.send("complete_survey", publish=True, now=NOW)
     assert machine.model.state == "published"
 
 
 @pytest.mark.parametrize(("state", "event"), ILLEGAL)
 def test_every_illegal_event_in_every_state_is_rejected(state: str, event: str) -> None:
     for visible in [False, True] if state in ("sold", "archived") else [False]:
-        model = ListingModel(state=state, visible_when_sold=visible)
+        model = model_in(state, visible)
         before = replace(model)
         machine = ListingMachine(model=model)
 
@@ -126,7 +158,24 @@ def test_allowed_events_per_state(state: str) -> None:
     expected = sorted(e for (s, e) in TABLE if s == state)
 
     assert allowed_events(state) == expected
-    assert enabled_event_names(restore_listing(state)) == expected
+    machine = restore_listing(state)
+    owner_and_timers = {*machine.allowed(now=NOW, actor="owner"), *machine.allowed(now=NOW, actor="timer")}
+    assert sorted(owner_and_timers - set(INTERNAL)) == expected
+
+
+@pytest.mark.parametrize("state", STATES)
+def test_internal_actions_per_state_change_nothing(state: str) -> None:
+    for action in INTERNAL:
+        model = model_in(state)
+        before = replace(model)
+        machine = ListingMachine(model=model, listeners=[spy := EntrySpy()])
+        if action in INTERNAL_TABLE[state]:
+            assert apply_event(machine, action) == state
+            assert spy.entered == []  # internal: the state is neither left nor entered
+            assert model == before
+        else:
+            with pytest.raises(TransitionNotAllowed):
+                apply_event(machine, action)
 
 
 @pytest.mark.parametrize(("source", "visible"), [("private", False), ("published", True), ("expired", False)])
@@ -134,12 +183,12 @@ def test_a_sale_records_whether_the_listing_was_public(source: str, visible: boo
     machine = restore_listing(source)
 
     apply_event(machine, ListingEvent.MARK_SOLD)
-    assert machine.model == ListingModel(state="sold", visible_when_sold=visible)
+    assert (machine.model.state, machine.model.visible_when_sold) == ("sold", visible)
     assert is_publicly_visible("sold", machine.model.visible_when_sold) is visible
 
-    apply_event(machine, "sold_period_ends")
+    fire_event(machine, "sold_period_ends", now=machine.model.sold_period_ends_at)
     # Kept once archived: it is a fact about the sale.
-    assert machine.model == ListingModel(state="archived", visible_when_sold=visible)
+    assert (machine.model.state, machine.model.visible_when_sold) == ("archived", visible)
     assert not is_publicly_visible("archived", visible)
 
 
@@ -149,7 +198,7 @@ def test_sold_while_private_never_becomes_visible() -> None:
     apply_event(machine, "mark_sold")
 
     states_seen = [machine.model.state]
-    apply_event(machine, "sold_period_ends")
+    fire_event(machine, "sold_period_ends", now=machine.model.sold_period_ends_at)
     states_seen.append(machine.model.state)
 
     assert states_seen == ["sold", "archived"]
@@ -167,14 +216,14 @@ class EntrySpy:
 @pytest.mark.parametrize("state", STATES)
 def test_restoring_enters_no_state_and_changes_nothing(state: str) -> None:
     for visible in [False, True] if state in ("sold", "archived") else [False]:
-        model = ListingModel(state=state, visible_when_sold=visible)
+        model = model_in(state, visible)
         spy = EntrySpy()
 
         machine = ListingMachine(model=model, listeners=[spy])
 
         assert spy.entered == []
         assert machine.current_state_value == state
-        assert model == ListingModel(state=state, visible_when_sold=visible)
+        assert model == model_in(state, visible)
 
 
 @pytest.mark.parametrize(("state", "visible"), [("nowhere", False), ("published", True), ("private", True)])
@@ -214,4 +263,7 @@ def test_an_expired_listing_can_be_published_again() -> None:
         ("unpublish", "private"),
         ("publish", "published"),
     ]:
-        assert apply_event(machine, event) == state
+        # Each publication runs 3 months from its own start; the timer fires at its end.
+        now = machine.model.publication_ends_at if event == "publication_ends" else NOW
+        assert fire_event(machine, event, now=now) == state
+    assert machine.model.publications == 4

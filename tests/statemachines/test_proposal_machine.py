@@ -7,6 +7,7 @@ lost in the machine must show up as a difference.
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import UTC, datetime
 from itertools import product
 
 import pytest
@@ -22,10 +23,9 @@ from statemachines.proposal import (
     ProposalModel,
     ProposalState,
     allowed_events,
-    apply_event,
-    enabled_event_names,
     restore_proposal,
 )
+from statemachines.proposal import apply_event as fire_event
 
 STATES = [
     "draft",
@@ -55,6 +55,15 @@ EVENTS = [
     "expire",
 ]
 ORIGINS = ["draft", "sent", "viewed"]
+# Every event takes `now`. Models standing in a state have both deadlines at NOW, so the
+# timer events are due and a withdrawal is still inside its window (its last instant).
+NOW = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+
+
+def apply_event(machine: ProposalMachine, event: str) -> str:
+    return fire_event(machine, event, now=NOW)
+
+
 BACK_TO_ORIGIN = "<origin>"
 
 # DESIGN §3, one entry per (from, event).
@@ -86,7 +95,12 @@ ILLEGAL = [(s, e) for s, e in product(STATES, EVENTS) if (s, e) not in TABLE]
 
 def model_in(state: str, origin: str = "viewed") -> ProposalModel:
     """A model standing in `state`; a signing one needs an origin."""
-    return ProposalModel(state=state, signing_origin=origin if state == "signing" else None)
+    return ProposalModel(
+        state=state,
+        signing_origin=origin if state == "signing" else None,
+        expires_at=NOW,
+        withdrawal_deadline=NOW,
+    )
 
 
 def test_names_exported_match_the_design() -> None:
@@ -127,10 +141,10 @@ def test_abandon_returns_to_where_signing_started(origin: str) -> None:
     machine = ProposalMachine(model=model)
 
     apply_event(machine, "start_in_person")
-    assert model == ProposalModel(state="signing", signing_origin=origin)
+    assert (model.state, model.signing_origin) == ("signing", origin)
 
     assert apply_event(machine, "abandon") == origin
-    assert model == ProposalModel(state=origin, signing_origin=None)
+    assert (model.state, model.signing_origin) == (origin, None)
 
 
 def test_abandon_after_accept_returns_to_viewed() -> None:
@@ -154,7 +168,7 @@ def test_signing_can_be_taken_up_again_after_abandon(origin: str) -> None:
 
 @pytest.mark.parametrize("event", ["sign", "expire"])
 def test_leaving_signing_otherwise_forgets_the_origin(event: str) -> None:
-    machine = ProposalMachine(model=ProposalModel(state="signing", signing_origin="sent"))
+    machine = ProposalMachine(model=replace(model_in("signing"), signing_origin="sent"))
 
     apply_event(machine, event)
 
@@ -165,7 +179,7 @@ def test_leaving_signing_otherwise_forgets_the_origin(event: str) -> None:
 def test_every_illegal_event_in_every_state_is_rejected(state: str, event: str) -> None:
     origins = ORIGINS if state == "signing" else [None]
     for origin in origins:
-        model = ProposalModel(state=state, signing_origin=origin)
+        model = replace(model_in(state), signing_origin=origin)
         before = replace(model)
         machine = ProposalMachine(model=model)
 
@@ -200,7 +214,9 @@ def test_allowed_events_per_state(state: str) -> None:
         expected = sorted(e for (s, e) in TABLE if s == state)
 
         assert allowed_events(state, origin) == expected
-        assert enabled_event_names(restore_proposal(state, origin)) == expected
+        # With both deadlines due, the machine's own answer (timers included) is the table.
+        machine = ProposalMachine(model=replace(model_in(state), signing_origin=origin))
+        assert sorted({*machine.allowed(now=NOW), *machine.allowed(now=NOW, actor="timer")}) == expected
 
 
 def test_final_states_allow_nothing() -> None:
@@ -267,25 +283,34 @@ def test_allowed_events_in_signing_needs_the_origin() -> None:
         allowed_events("signing")
 
 
-def test_resend_and_view_change_nothing_but_the_state() -> None:
-    machine = restore_proposal("sent")
+def test_resend_and_view_only_count_and_never_move_the_validity() -> None:
+    machine = restore_proposal("sent", expires_at=NOW)
+    machine.model.first_sent_at = NOW
 
     apply_event(machine, "resend")
-    assert machine.model == ProposalModel(state="sent")
+    assert (machine.model.state, machine.model.sent_count, machine.model.expires_at) == ("sent", 1, NOW)
     apply_event(machine, "view")
     apply_event(machine, "view")
     apply_event(machine, "resend")
-    assert machine.model == ProposalModel(state="viewed")
+    model = machine.model
+    assert (model.state, model.view_count, model.sent_count, model.expires_at) == ("viewed", 2, 2, NOW)
+    assert model.first_viewed_at == model.last_viewed_at == NOW
 
 
 def test_a_full_remote_sale() -> None:
-    machine = restore_proposal()
+    machine = ProposalMachine(model=model_in("draft"))
     for event, state in [
         ("send_to_buyer", "sent"),
         ("view", "viewed"),
         ("accept", "signing"),
         ("sign", "signed"),
-        ("window_closes", "binding"),
     ]:
         assert apply_event(machine, event) == state
+    # Signing set the withdrawal window: the timer closes it at its end, not before.
+    deadline = machine.model.withdrawal_deadline
+    assert deadline is not None and deadline > NOW
+    assert machine.next_deadline() == deadline
+    with pytest.raises(TransitionNotAllowed):
+        apply_event(machine, "window_closes")
+    assert fire_event(machine, "window_closes", now=deadline) == "binding"
     assert machine.is_terminated

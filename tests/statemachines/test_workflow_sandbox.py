@@ -33,18 +33,26 @@ def exercise_rules(signed_at_iso: str) -> list[str]:
         deadlines.listing_publication_ends_at(at).isoformat(),
         deadlines.listing_sold_period_ends_at(at).isoformat(),
     ]
-    offer = proposal.restore_proposal("sent")
-    for event in ["view", "accept", "abandon", "start_in_person", "sign"]:
-        results.append(proposal.apply_event(offer, event))
+    offer = proposal.new_proposal("service", at)
+    for event in ["send_to_buyer", "view", "accept", "abandon", "start_in_person", "sign"]:
+        results.append(offer.fire(event, now=at))
+    results += offer.allowed(now=at, actor="buyer")
+    results.append(str(offer.next_timer()))
+    results.append(str(offer.refusal("withdraw", now=at + timedelta(days=60), actor="buyer")))
     results += proposal.allowed_events("signing", "viewed")
     for refused_event in ["view", "draft"]:  # illegal here; not an event at all
         try:
-            proposal.apply_event(offer, refused_event)
+            offer.fire(refused_event, now=at)
         except proposal.TransitionNotAllowed as refused:
             results.append(str(refused))
     ad = listing.restore_listing()
-    for event in ["complete_survey", "publication_ends", "publish", "mark_sold"]:
-        results.append(listing.apply_event(ad, event, publish=True))
+    ad.fire("complete_survey", now=at, publish=True)
+    results.append(str(ad.edit_events(False)))
+    ad.fire("edit", now=at, price_cents=500_000)
+    ends = ad.model.publication_ends_at
+    for event, when in [("publication_ends", ends), ("publish", ends), ("mark_sold", ends)]:
+        results.append(ad.fire(event, now=when))
+    results += ad.allowed(now=at, actor="owner")
     results.append(repr(ad.model))
     return results
 

@@ -1,0 +1,238 @@
+"""The API's one client of the lifecycle workflows, whatever their kind (proposal, listing).
+
+Starting a workflow, asking whether it exists and its status (a query), firing an event
+(an update), and turning what Temporal answers into the API's errors: a refused event is
+a 409 naming the state and the allowed events (`survey_required` before a listing's
+survey), bad input a 422 naming the field, a Temporal that does not answer a 503, never a
+hung request. What each kind is called and how its ids are made comes from its contract
+(`workflows/*_contract.py`).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, Generic, Protocol, TypeVar
+
+import structlog
+from temporalio.client import (
+    Client,
+    WorkflowHandle,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
+    WorkflowUpdateFailedError,
+    WorkflowUpdateRPCTimeoutOrCancelledError,
+)
+from temporalio.common import TypedSearchAttributes, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from api.errors import ApiError
+from api.temporal import execute_update_bounded
+from carflow.settings import Settings
+from statemachines.listing import SURVEY_REQUIRED
+from workflows.contract import (
+    INVALID_INPUT_ERROR_TYPE,
+    QUERY_STATUS,
+    REFUSED_ERROR_TYPE,
+    LifecycleKind,
+)
+
+log = structlog.get_logger(__name__)
+
+StatusT = TypeVar("StatusT")
+
+# Bounds on every call, so a stopped worker or a slow cluster gives a 503 within seconds.
+START_TIMEOUT = timedelta(seconds=10)
+UPDATE_TIMEOUT = timedelta(seconds=30)
+# A read falls back to the read model when the workflow is slow to answer.
+QUERY_TIMEOUT = timedelta(seconds=3)
+
+_UNAVAILABLE = {
+    RPCStatusCode.UNAVAILABLE,
+    RPCStatusCode.DEADLINE_EXCEEDED,
+    RPCStatusCode.RESOURCE_EXHAUSTED,
+    RPCStatusCode.CANCELLED,
+}
+# Gone: never started, or the lifecycle ended and the workflow closed. A closed workflow
+# answers updates with NOT_FOUND (FAILED_PRECONDITION on some server versions).
+_GONE = {RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION}
+
+SURVEY_FIRST_MESSAGE = "Complete the satisfaction survey first: it comes before anything else."
+
+
+def verb(kind: LifecycleKind, event: str) -> str:
+    """How a message names an event: "send" for send_to_buyer, "share the report of"..."""
+    return kind.machine.verbs.get(event, event.replace("_", " "))
+
+
+class StartInput(Protocol):
+    summary: str
+
+    def search_attributes(self) -> TypedSearchAttributes: ...
+
+
+class EventRefused(ApiError):
+    """409: the machine does not allow `event` now; says what is allowed instead."""
+
+    def __init__(
+        self,
+        kind: LifecycleKind,
+        event: str,
+        state: str,
+        allowed: list[str],
+        reason: str | None = None,
+        *,
+        code: str | None = None,
+        verb_: str | None = None,
+    ) -> None:
+        if code == SURVEY_REQUIRED:
+            super().__init__(
+                409,
+                SURVEY_REQUIRED,
+                SURVEY_FIRST_MESSAGE,
+                event=event,
+                state=state,
+                allowed_events=allowed or ["complete_survey"],
+            )
+            return
+        message = f"cannot {verb_ or verb(kind, event)} a {kind.name} in state {state}"
+        # The machine adds a reason when the state alone does not explain the refusal
+        # (the withdrawal window has ended, the listing takes no messages).
+        if reason and not reason.startswith("cannot "):
+            message += f": {reason}"
+        super().__init__(
+            409, "transition_not_allowed", message, event=event, state=state, allowed_events=allowed
+        )
+        if reason:
+            self.details["reason"] = reason
+
+
+class WorkflowGone(Exception):
+    """The workflow does not exist or has closed; the caller asks the read model."""
+
+
+class LifecycleClient(Generic[StatusT]):
+    """One kind's workflows, addressed by the id of the proposal or listing they run."""
+
+    def __init__(self, client: Client, settings: Settings, kind: LifecycleKind) -> None:
+        self.client = client
+        self.settings = settings
+        self.kind = kind
+
+    def unavailable(self, what: str) -> ApiError:
+        return ApiError(
+            503,
+            "workflow_unavailable",
+            f"The {self.kind.name}'s workflow did not answer ({what}); please retry in a moment.",
+        )
+
+    def handle(self, target_id: object) -> WorkflowHandle[Any, Any]:
+        return self.client.get_workflow_handle(self.kind.workflow_id(target_id))
+
+    async def start(self, target_id: object, start: StartInput) -> None:
+        """Start the workflow; starting it again is harmless (idempotent retries).
+
+        A running workflow with this id is reused; a closed one is not started twice (its
+        lifecycle already ran). Raises RPCError when Temporal refuses or is down.
+        """
+        try:
+            await self.client.start_workflow(
+                self.kind.workflow_type,
+                start,
+                id=self.kind.workflow_id(target_id),
+                task_queue=self.settings.task_queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+                # Shown in the Temporal UI's list, so ADV staff recognise it.
+                static_summary=start.summary,
+                search_attributes=start.search_attributes(),
+                rpc_timeout=START_TIMEOUT,
+            )
+        except WorkflowAlreadyStartedError:
+            log.info("workflow_already_closed", kind=self.kind.name, target_id=str(target_id))
+
+    async def exists(self, target_id: object) -> bool | None:
+        """Whether the workflow exists; None when Temporal cannot tell us."""
+        try:
+            await self.handle(target_id).describe(rpc_timeout=QUERY_TIMEOUT)
+        except RPCError as err:
+            return False if err.status == RPCStatusCode.NOT_FOUND else None
+        return True
+
+    async def status(self, target_id: object) -> StatusT | None:
+        """The workflow's own view, or None if it cannot be asked right now (or has closed)."""
+        try:
+            status: StatusT = await self.handle(target_id).query(
+                QUERY_STATUS, result_type=self.kind.status_type, rpc_timeout=QUERY_TIMEOUT
+            )
+        except (RPCError, WorkflowQueryFailedError, WorkflowQueryRejectedError, TimeoutError) as err:
+            log.info(
+                "workflow_status_unavailable",
+                kind=self.kind.name,
+                target_id=str(target_id),
+                error=str(err)[:200],
+            )
+            return None
+        return status
+
+    async def fire(
+        self, target_id: object, event: str, argument: Any, *, update_id: str | None = None
+    ) -> StatusT:
+        """Fire an event (an update); raises EventRefused (409), ApiError 422/409/503, WorkflowGone.
+
+        `update_id` makes a retried call fire the event once: Temporal answers a repeated
+        update id with the first outcome.
+        """
+        try:
+            status: StatusT = await execute_update_bounded(
+                self.handle(target_id),
+                event,
+                argument,
+                update_id=update_id,
+                result_type=self.kind.status_type,
+                within=UPDATE_TIMEOUT,
+            )
+        except WorkflowUpdateFailedError as err:
+            raise self._failure(target_id, event, err.cause) from None
+        except (WorkflowUpdateRPCTimeoutOrCancelledError, TimeoutError):
+            raise self.unavailable("is the worker running?") from None
+        except RPCError as err:
+            if err.status in _GONE:
+                raise WorkflowGone(str(err)) from None
+            if err.status in _UNAVAILABLE:
+                raise self.unavailable(err.status.name.lower()) from None
+            raise
+        return status
+
+    def _failure(self, target_id: object, event: str, cause: BaseException | None) -> ApiError:
+        detail: dict[str, Any] = {}
+        if isinstance(cause, ApplicationError) and cause.details and isinstance(cause.details[0], dict):
+            detail = cause.details[0]
+        if isinstance(cause, ApplicationError) and cause.type == REFUSED_ERROR_TYPE:
+            return EventRefused(
+                self.kind,
+                event,
+                str(detail.get("state", "unknown")),
+                list(detail.get("allowed_events", [])),
+                detail.get("reason") or cause.message,
+                code=detail.get("code"),
+            )
+        if isinstance(cause, ApplicationError) and cause.type == INVALID_INPUT_ERROR_TYPE:
+            field = str(detail.get("field", "body"))
+            return ApiError(
+                422,
+                "validation_error",
+                f"Invalid request: {field}: {cause.message}",
+                fields=[{"field": field, "message": cause.message}],
+            )
+        log.warning(
+            "workflow_event_failed",
+            kind=self.kind.name,
+            target_id=str(target_id),
+            event_name=event,
+            error=str(cause),
+        )
+        message = cause.message if isinstance(cause, ApplicationError) else "the workflow reported an error"
+        return ApiError(
+            409, "event_failed", f"could not {verb(self.kind, event)} the {self.kind.name}: {message}"
+        )

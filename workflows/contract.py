@@ -1,0 +1,47 @@
+"""What every lifecycle workflow answers to, whatever its kind (proposal, listing).
+
+Each kind's contract module (`proposal_contract`, `listing_contract`) re-exports these and
+adds its own: workflow type, workflow-id function and its inverse, inputs, statuses,
+activity names. The names below are Temporal names: renaming one breaks running workflows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from temporalio.common import SearchAttributeKey
+
+from statemachines.lifecycle import LifecycleMachine
+
+QUERY_STATUS = "status"
+# ADV: try the failed side effect again. (Named when the queue held only emails; the
+# name stays, running workflows listen to it.)
+SIGNAL_RETRY_EMAILS = "retry_emails"
+# A refused event fails the update with an ApplicationError of this type whose first
+# detail is {"state", "allowed_events", "reason", "event", "code"}.
+REFUSED_ERROR_TYPE = "TransitionNotAllowed"
+# Bad input that slipped past the API fails the update with this type; detail {"field", "reason"}.
+INVALID_INPUT_ERROR_TYPE = "InvalidListingInput"
+
+
+@dataclass(frozen=True)
+class LifecycleKind:
+    """One kind of lifecycle, as clients (API, ADV, metrics) address it."""
+
+    name: str  # "proposal", "listing": the workflow-id prefix and the read model's name
+    workflow_type: str
+    machine: type[LifecycleMachine]
+    state_attribute: SearchAttributeKey[str]
+    status_type: type
+
+    @property
+    def final_states(self) -> frozenset[str]:
+        return frozenset(state.id for state in self.machine.final_states)
+
+    def workflow_id(self, target_id: object) -> str:
+        return f"{self.name}-{target_id}"
+
+    def target_id(self, workflow_id: str) -> str | None:
+        """The inverse of `workflow_id`: the proposal/listing id, None for another kind's id."""
+        head, sep, rest = workflow_id.partition("-")
+        return rest if sep and head == self.name and rest else None
