@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from carflow.formatting import PARIS
+
 PDF_TEMPLATES = Path(__file__).parent / "templates" / "pdf"
-PARIS = ZoneInfo("Europe/Paris")
 KINDS = ("service", "insurance")
 
 

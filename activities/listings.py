@@ -28,7 +28,8 @@ from activities.email import EmailActivities
 from activities.email_types import Attachment, EmailInput, EmailResult
 from activities.listing_accounts import generate_password, hash_password
 from activities.listing_links import report_url
-from activities.reports import ReportRenderer, euros, french_date, load_inspection, report_context
+from activities.reports import ReportRenderer, load_inspection, report_context
+from carflow.formatting import euros, french_date
 from carflow.settings import Settings
 from db.models import ContactMessage, Inspection, Listing, ListingSurvey, OutboxEmail, Owner, ReportShare
 from workflows.listing_contract import (

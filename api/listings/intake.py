@@ -18,10 +18,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.service import RPCError
 
 from activities.listing_links import inspection_reference, report_token_hash, report_url
-from activities.reports import vehicle_title
 from api.errors import ApiError
 from api.listings.schemas import InspectionCreate
 from api.listings.workflow import ListingWorkflows
+from carflow.formatting import vehicle_title
 from carflow.settings import Settings
 from db.models import Inspection, InspectionCheckpoint, InspectionPhoto, Listing, Owner
 from workflows.listing_contract import ListingStart

@@ -20,7 +20,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from api.schemas.fields import PARIS, Email, FrenchPhone, PastDate, Text50, Text100, Text200, Vin
+from api.schemas.fields import Email, FrenchPhone, PastDate, Text50, Text100, Text200, Vin
+from carflow.formatting import PARIS
 from workflows.listing_contract import MAX_LOCATION_LENGTH, MAX_PRICE_CENTS, SURVEY_LEVELS, SURVEY_QUESTIONS
 
 MAX_MILEAGE_KM = 1_000_000

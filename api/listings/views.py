@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from activities.listing_links import report_url
-from activities.reports import GRADES, euros, french_date, thousands, vehicle_title
+from activities.reports import GRADES, report_context
 from api.errors import ApiError
 from api.listings.schemas import (
     CheckpointOut,
@@ -27,6 +27,7 @@ from api.listings.schemas import (
     VehicleOut,
     Warning_,
 )
+from carflow.formatting import euros, french_date, thousands, vehicle_title
 from carflow.settings import Settings
 from db.models import Inspection, Listing
 from statemachines.listing import ListingState, accepts_contact, allowed_events
@@ -290,6 +291,4 @@ def page_view(row: Row) -> dict[str, Any]:
 
 def detail_view(row: Row) -> dict[str, Any]:
     """The detailed listing: the page view plus the inspection's summary and checkpoints."""
-    from activities.reports import report_context
-
     return {**page_view(row), "report": report_context(row.inspection)}

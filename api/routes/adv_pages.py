@@ -14,7 +14,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -26,6 +25,7 @@ from api.deps import SessionDep, SettingsDep, get_temporal
 from api.errors import ApiError
 from api.routes.adv import get_clock, retry_and_audit
 from api.templating import templates
+from carflow.formatting import PARIS
 from carflow.observability_workflows import AdvOperations
 from carflow.settings import Settings
 from carflow.tokens import hash_token
@@ -38,7 +38,6 @@ SESSION_COOKIE = "carflow_adv"
 LOGIN_COOKIE = "carflow_adv_login"
 SESSION_MAX_AGE_S = 12 * 3600  # a working day
 LOGIN_FORM_MAX_AGE_S = 3600
-PARIS = ZoneInfo("Europe/Paris")
 
 CAUSES = {
     "activity_failing": "Activité en échec",

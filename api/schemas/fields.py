@@ -9,12 +9,11 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from typing import Annotated
-from zoneinfo import ZoneInfo
 
 from pydantic import AfterValidator, BeforeValidator, EmailStr, StringConstraints
 from pydantic_core import PydanticCustomError
 
-PARIS = ZoneInfo("Europe/Paris")
+from carflow.formatting import PARIS
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # Separators people put in phone numbers: spaces (incl. non-breaking), dots, dashes, brackets.

@@ -25,6 +25,7 @@ from activities.listing_accounts import (
     hash_password,
     verify_password,
 )
+from carflow.formatting import PARIS
 from carflow.tokens import hash_token
 from db.models import Owner, PasswordResetToken
 
@@ -38,8 +39,6 @@ INVALID_CREDENTIALS_FR = "Adresse e-mail ou mot de passe incorrect."
 
 
 def locked_message_fr(until: datetime) -> str:
-    from activities.reports import PARIS
-
     return (
         f"Votre compte est verrouillé après {MAX_FAILED_LOGINS} tentatives de connexion infructueuses. "
         f"Réessayez après {until.astimezone(PARIS).strftime('%H:%M')} (heure de Paris), "

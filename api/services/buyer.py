@@ -17,7 +17,7 @@ from fastapi import Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from activities.contract_context import contract_context, euros, french_date
+from activities.contract_context import contract_context
 from activities.documents import DocumentRenderer, DocumentStore
 from activities.signature import SignatureProvider, signer_for
 from api.errors import ApiError
@@ -28,6 +28,7 @@ from api.services.proposal_workflow import (
     read_model_allowed_events,
     user_events,
 )
+from carflow.formatting import euros, french_date
 from carflow.iban import IbanVault, InvalidIban, mask_iban, normalize_iban
 from carflow.settings import Settings
 from carflow.tokens import hash_token
@@ -113,7 +114,7 @@ class BuyerService:
             "product": {
                 "label": proposal.product_label,
                 "kind": proposal.product_kind,
-                "price": euros(proposal.price_cents),
+                "price": euros(proposal.price_cents, always_cents=True),
                 "duration_months": proposal.duration_months,
             },
             "vehicle": f"{proposal.vehicle_make} {proposal.vehicle_model} ({proposal.vehicle_registration})",
