@@ -17,11 +17,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.service import RPCError
 
-from activities.listing_links import inspection_reference, report_token_hash, report_url
 from api.errors import ApiError
 from api.listings.schemas import InspectionCreate
 from api.listings.workflow import ListingWorkflows
 from carflow.formatting import vehicle_title
+from carflow.links import inspection_reference, report_token_hash, report_url
 from carflow.settings import Settings
 from db.models import Inspection, InspectionCheckpoint, InspectionPhoto, Listing, Owner
 from workflows.listing_contract import ListingStart

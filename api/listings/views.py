@@ -14,7 +14,6 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from activities.listing_links import report_url
 from activities.reports import GRADES, report_context
 from api.errors import ApiError
 from api.listings.schemas import (
@@ -28,6 +27,7 @@ from api.listings.schemas import (
     Warning_,
 )
 from carflow.formatting import euros, french_date, thousands, vehicle_title
+from carflow.links import public_listing_url, report_url
 from carflow.settings import Settings
 from db.models import Inspection, Listing
 from statemachines.listing import ListingState, accepts_contact, allowed_events
@@ -218,7 +218,7 @@ def owner_listing_out(settings: Settings, row: Row, allowed: list[str] | None = 
         sold_period_ends_at=listing.sold_period_ends_at,
         report_url=report_url(settings, inspection.id) if surveyed else None,
         report_pdf_url=f"/api/v1/owner/listings/{listing.id}/report.pdf" if surveyed else None,
-        public_url=f"{settings.public_url}/annonces/{listing.id}" if listing.publicly_visible else None,
+        public_url=public_listing_url(settings, listing.id) if listing.publicly_visible else None,
         warnings=warnings_for(listing),
     )
 

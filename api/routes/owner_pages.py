@@ -27,7 +27,6 @@ from activities.email import EmailActivities, SmtpMailer
 from activities.email_templates import EmailRenderer
 from activities.email_types import EmailInput
 from activities.listing_accounts import MIN_PASSWORD_LENGTH
-from activities.listing_links import report_url
 from api.body_limit import body_limited_route
 from api.deps import SessionDep, SettingsDep
 from api.errors import ApiError
@@ -56,6 +55,7 @@ from api.security.owner_auth import (
 )
 from api.security.sessions import end_session, session_owner, start_session
 from api.templating import templates
+from carflow.links import owner_password_reset_url, report_url
 from carflow.settings import Settings
 from db.models import Owner
 from statemachines.listing import ListingState
@@ -309,7 +309,7 @@ async def forgot(
             to=[owner.email],
             context={
                 "first_name": owner.first_name,
-                "reset_url": f"{settings.public_url}/espace/mot-de-passe/{token}",
+                "reset_url": owner_password_reset_url(settings, token),
                 "valid_minutes": int(RESET_TOKEN_VALIDITY.total_seconds() // 60),
             },
         )

@@ -30,6 +30,7 @@ from api.services.proposal_workflow import (
 )
 from carflow.formatting import euros, french_date
 from carflow.iban import IbanVault, InvalidIban, mask_iban, normalize_iban
+from carflow.links import buyer_page_url
 from carflow.settings import Settings
 from carflow.tokens import hash_token
 from db.models import Dealer, Proposal
@@ -260,7 +261,7 @@ class BuyerService:
         if not status.envelope_id:
             return None
         return await provider.signing_url(
-            status.envelope_id, signer_for(proposal), f"{self.settings.public_url}/p/{token}"
+            status.envelope_id, signer_for(proposal), buyer_page_url(self.settings, token)
         )
 
     async def simple(self, token: str, event: str) -> tuple[Proposal, ProposalStatus]:
