@@ -31,8 +31,9 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.contract_context import contract_context
-from activities.documents import DocumentRenderer, DocumentStore, sha256_hex
+from activities.documents import DocumentRenderer
 from carflow.settings import Settings
+from db.documents import DocumentStore, sha256_hex
 from db.models import Dealer, Proposal
 from workflows.proposal_contract import CreateEnvelopeInput
 

@@ -15,7 +15,6 @@ from datetime import datetime
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from activities.documents import DocumentStore
 from activities.reports import ReportRenderer, load_inspection, report_context
 from api.errors import ApiError
 from api.listings.schemas import ListingPatch, ShareBody, SurveyBody
@@ -23,6 +22,7 @@ from api.listings.views import Row, owned_row, read_model_allowed
 from api.listings.workflow import ActionRefused, ListingWorkflows, WorkflowGone
 from api.security import rate_limit
 from carflow.settings import Settings
+from db.documents import DocumentStore
 from db.models import Inspection, Owner, ReportShare
 from statemachines.listing import ListingState
 from workflows.listing_contract import (

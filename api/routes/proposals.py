@@ -12,7 +12,6 @@ from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 from temporalio.client import Client
 
-from activities.documents import DocumentStore
 from api.body_limit import body_limited_route
 from api.deps import CurrentDealer, SessionDep, SettingsDep, TemporalDep
 from api.errors import ApiError
@@ -24,6 +23,7 @@ from api.services.proposals import Clock, ProposalService
 from api.temporal import TemporalHandle
 from carflow.temporal_client import TemporalUnreachable
 from db.accounts import Principal
+from db.documents import DocumentStore
 from db.models import utcnow
 from statemachines.proposal import ProposalState
 from workflows.proposal_contract import EventRequest

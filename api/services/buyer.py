@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from activities.contract_context import contract_context
-from activities.documents import DocumentRenderer, DocumentStore
+from activities.documents import DocumentRenderer
 from activities.signature import SignatureProvider, signer_for
 from api.errors import ApiError
 from api.services.proposal_workflow import (
@@ -33,6 +33,7 @@ from carflow.iban import IbanVault, InvalidIban, mask_iban, normalize_iban
 from carflow.links import buyer_page_url
 from carflow.settings import Settings
 from carflow.tokens import hash_token
+from db.documents import DocumentStore
 from db.models import Dealer, Proposal
 from workflows.proposal_contract import EventRequest, ProposalStatus, SignatureAuditData
 
