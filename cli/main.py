@@ -80,7 +80,7 @@ def cmd_inspector_create(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def cmd_demo(settings: Settings, _args: argparse.Namespace) -> int:
-    from carflow.demo import load_demo, read_credentials
+    from cli.demo import load_demo, read_credentials
 
     created = _session_command(load_demo)(settings)
     if created is None:
@@ -115,21 +115,21 @@ def cmd_worker(_settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def cmd_mailsink(settings: Settings, _args: argparse.Namespace) -> int:
-    from carflow.mailsink import serve_forever
+    from cli.mailsink import serve_forever
 
     serve_forever(settings.mailbox_dir, settings.smtp_host, settings.smtp_port)
     return 0
 
 
 def cmd_devserver(settings: Settings, _args: argparse.Namespace) -> int:
-    from carflow.devserver import exec_devserver
+    from cli.devserver import exec_devserver
 
     exec_devserver(settings)
     return 0  # not reached: the process became the dev server
 
 
 def cmd_dev(settings: Settings, _args: argparse.Namespace) -> int:
-    from carflow.devrunner import run_dev_stack
+    from cli.devrunner import run_dev_stack
 
     return run_dev_stack(settings)
 

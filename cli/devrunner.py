@@ -49,7 +49,7 @@ def busy_ports(settings: Settings) -> list[str]:
 
 
 def _prepare(settings: Settings) -> dict | None:
-    from carflow.demo import load_demo, read_credentials
+    from cli.demo import load_demo, read_credentials
     from db.migrate import upgrade
     from db.session import create_engine, create_session_factory
 
