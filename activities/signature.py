@@ -8,7 +8,7 @@
   (embedded signing URL) made fresh for every click on "Signer": DocuSign's URLs are
   single-use and expire within minutes. DocuSign redirects the buyer back to `return_url`
   with `?event=signing_complete|decline|...`, a hint only; the proof is the Connect webhook
-  (api/routes/docusign_webhook.py) that signals the workflow.
+  (api/buyer/webhook.py) that signals the workflow.
 
 Envelope ids are not stored in the database: an envelope carries the proposal id as a custom
 field (Connect sends it back), and `find_envelope` finds a proposal's signable envelope.

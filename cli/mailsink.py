@@ -1,6 +1,6 @@
 """The dev SMTP sink: accepts every mail on 127.0.0.1:1025 and keeps it in a Maildir.
 
-The API shows that Maildir at /dev/mailbox (dev profile only, api/routes/dev_mailbox.py), so
+The API shows that Maildir at /dev/mailbox (dev profile only, api/platform/mailbox.py), so
 mails and dev SMS are readable without a mail client. Nothing is relayed anywhere.
 """
 
