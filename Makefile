@@ -34,6 +34,7 @@ lint: $(INSTALLED_TEST)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check carflow cli api db activities workflows statemachines worker.py
 	$(BIN)/mypy carflow cli api db activities workflows statemachines worker.py
+	$(BIN)/lint-imports --no-cache --no-logo
 
 migrate: $(INSTALLED)
 	$(BIN)/carflow migrate
