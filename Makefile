@@ -32,8 +32,9 @@ $(INSTALLED_TEST): $(BIN)/python pyproject.toml
 
 lint: $(INSTALLED_TEST)
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check carflow api db activities workflows statemachines worker.py
-	$(BIN)/mypy carflow api db activities workflows statemachines worker.py
+	$(BIN)/ruff format --check carflow cli api db activities workflows statemachines worker.py
+	$(BIN)/mypy carflow cli api db activities workflows statemachines worker.py
+	$(BIN)/lint-imports --no-cache --no-logo
 
 migrate: $(INSTALLED)
 	$(BIN)/carflow migrate

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
+from carflow.formatting import euros, thousands
 from db.models import Dealer, Proposal
 from statemachines.deadlines import WITHDRAWAL_RULES
 
-PARIS = ZoneInfo("Europe/Paris")
 LEGAL_BASIS_FR = {
     "service": "article L221-18 du Code de la consommation",
     "insurance": "article L112-10 du Code des assurances",
@@ -20,19 +18,6 @@ KIND_LABELS = {
 }
 
 
-def french_date(moment: datetime | None) -> str:
-    return moment.astimezone(PARIS).strftime("%d/%m/%Y") if moment else ""
-
-
-def euros(cents: int) -> str:
-    whole, rest = divmod(cents, 100)
-    return f"{whole:,}".replace(",", "\u202f") + f",{rest:02d} €"
-
-
-def thousands(value: int) -> str:
-    return f"{value:,}".replace(",", "\u202f")
-
-
 def contract_context(proposal: Proposal, dealer: Dealer) -> dict[str, Any]:
     rule = WITHDRAWAL_RULES[proposal.product_kind]
     return {
@@ -41,7 +26,7 @@ def contract_context(proposal: Proposal, dealer: Dealer) -> dict[str, Any]:
         "product_code": proposal.product_code,
         "kind_label": KIND_LABELS.get(proposal.product_kind, proposal.product_kind),
         "duration_months": proposal.duration_months,
-        "price": euros(proposal.price_cents),
+        "price": euros(proposal.price_cents, always_cents=True),
         "withdrawal_rule": f"{rule.days} jours ({LEGAL_BASIS_FR[proposal.product_kind]})",
         "buyer": {
             "first_name": proposal.buyer_first_name,

@@ -1,4 +1,4 @@
-"""Contract documents as PDF (WeasyPrint + Jinja2), stored by content hash.
+"""Contract documents as PDF (WeasyPrint + Jinja2); db/documents.py stores them by content hash.
 
 * the proposal/contract PDF, with every contract datum, that the buyer reviews;
 * the general conditions ("conditions générales") of each product kind;
@@ -9,18 +9,16 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from carflow.formatting import PARIS
+
 PDF_TEMPLATES = Path(__file__).parent / "templates" / "pdf"
-PARIS = ZoneInfo("Europe/Paris")
 KINDS = ("service", "insurance")
 
 
@@ -39,10 +37,6 @@ class SignatureAudit:
 
 def paris_time(moment: datetime | None) -> str:
     return moment.astimezone(PARIS).strftime("%d/%m/%Y %H:%M:%S (heure de Paris)") if moment else "—"
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
 
 
 class DocumentRenderer:
@@ -83,31 +77,3 @@ class DocumentRenderer:
 
     async def general_conditions_async(self, kind: str) -> bytes:
         return await asyncio.to_thread(self.general_conditions, kind)
-
-
-class DocumentStore:
-    """Content-addressed PDF files under one folder: the name is the SHA-256 of the bytes."""
-
-    _NAME = re.compile(r"^[0-9a-f]{64}$")
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-
-    def put(self, data: bytes) -> str:
-        digest = sha256_hex(data)
-        path = self._path(digest)
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_suffix(".part")
-            partial.write_bytes(data)
-            partial.replace(path)  # atomic: a reader never sees half a file
-        return digest
-
-    def get(self, digest: str) -> bytes | None:
-        if not self._NAME.match(digest):
-            return None
-        path = self._path(digest)
-        return path.read_bytes() if path.exists() else None
-
-    def _path(self, digest: str) -> Path:
-        return self.root / digest[:2] / f"{digest}.pdf"

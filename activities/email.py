@@ -20,11 +20,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.documents import DocumentStore
 from activities.email_templates import EmailRenderer, UnknownTemplate
 from activities.email_types import EmailInput, EmailResult
 from activities.proposal_emails import load_proposal_email
 from carflow.settings import Settings
+from db.documents import DocumentStore
 from db.models import OutboxEmail
 from workflows.proposal_contract import ACTIVITY_EMAIL, ProposalEmail
 

@@ -23,13 +23,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.documents import DocumentStore
 from activities.email import EmailActivities
 from activities.email_types import Attachment, EmailInput, EmailResult
 from activities.listing_accounts import generate_password, hash_password
-from activities.listing_links import report_url
-from activities.reports import ReportRenderer, euros, french_date, load_inspection, report_context
+from activities.reports import ReportRenderer, load_inspection, report_context
+from carflow.formatting import euros, french_date
+from carflow.links import (
+    owner_forgot_password_url,
+    owner_listing_url,
+    owner_login_url,
+    public_listing_url,
+    report_url,
+)
 from carflow.settings import Settings
+from db.documents import DocumentStore
 from db.models import ContactMessage, Inspection, Listing, ListingSurvey, OutboxEmail, Owner, ReportShare
 from workflows.listing_contract import (
     ACTIVITY_EMAIL,
@@ -209,8 +216,8 @@ class ListingActivities:
             "email": owner.email,
             "vehicle": _vehicle(inspection),
             "inspected_on": french_date(inspection.inspected_at),
-            "login_url": f"{self.settings.public_url}/espace/connexion",
-            "forgot_url": f"{self.settings.public_url}/espace/mot-de-passe-oublie",
+            "login_url": owner_login_url(self.settings),
+            "forgot_url": owner_forgot_password_url(self.settings),
         }
 
     # --- contact, share and expiry emails -----------------------------------------------------
@@ -239,8 +246,8 @@ class ListingActivities:
         context: dict[str, Any] = {
             "owner_first_name": owner.first_name,
             "vehicle": _vehicle(inspection),
-            "listing_url": f"{self.settings.public_url}/annonces/{listing.id}",
-            "space_url": f"{self.settings.public_url}/espace/annonces/{listing.id}",
+            "listing_url": public_listing_url(self.settings, listing.id),
+            "space_url": owner_listing_url(self.settings, listing.id),
             "report_url": report_url(self.settings, inspection.id),
             "price": euros(listing.price_cents) if listing.price_cents else "",
         }

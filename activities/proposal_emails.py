@@ -7,14 +7,13 @@ workflow history holds no names or addresses.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.exceptions import ApplicationError
 
-from activities.contract_context import PARIS, euros, french_date
 from activities.email_types import Attachment, EmailInput
+from carflow.formatting import euros, french_date, french_datetime
 from carflow.links import buyer_token
 from carflow.settings import Settings
 from db.models import Dealer, Proposal
@@ -28,10 +27,6 @@ TEMPLATES = {
     "welcome",
     "dealer_sale_notice",
 }
-
-
-def french_datetime(moment: datetime | None) -> str:
-    return moment.astimezone(PARIS).strftime("%d/%m/%Y à %H:%M") if moment else ""
 
 
 async def load_proposal_email(
@@ -62,7 +57,7 @@ async def load_proposal_email(
             "phone": proposal.seller_phone,
         },
         "product_label": proposal.product_label,
-        "price": euros(proposal.price_cents),
+        "price": euros(proposal.price_cents, always_cents=True),
         "vehicle": f"{proposal.vehicle_make} {proposal.vehicle_model} ({proposal.vehicle_registration})",
         "contract_number": proposal.contract_number,
         "token": buyer_token(settings, proposal.id),

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from activities.documents import DocumentRenderer, DocumentStore
+from activities.documents import DocumentRenderer
 from activities.email import EmailActivities, SmtpMailer
 from activities.email_templates import EmailRenderer
 from activities.listings import ListingActivities
@@ -15,6 +15,7 @@ from activities.records import RecordsActivities
 from activities.signature import SignatureActivities, build_provider
 from activities.signing import SigningActivities
 from carflow.settings import Settings
+from db.documents import DocumentStore
 
 
 def build_activities(

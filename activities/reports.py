@@ -10,20 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from carflow.formatting import french_date, thousands, vehicle_title
 from db.models import Inspection
 
 PDF_TEMPLATES = Path(__file__).parent / "templates" / "pdf"
-PARIS = ZoneInfo("Europe/Paris")
 
 # Checkpoint grades (API values) and how the report says them.
 GRADES: dict[str, str] = {
@@ -32,25 +30,6 @@ GRADES: dict[str, str] = {
     "poor": "À réparer",
     "not_checked": "Non contrôlé",
 }
-
-
-def french_date(moment: datetime | None) -> str:
-    return moment.astimezone(PARIS).strftime("%d/%m/%Y") if moment else ""
-
-
-def thousands(value: int) -> str:
-    return f"{value:,}".replace(",", "\u202f")
-
-
-def euros(cents: int) -> str:
-    whole, rest = divmod(cents, 100)
-    amount = f"{whole:,}".replace(",", "\u202f")
-    return f"{amount} €" if rest == 0 else f"{amount},{rest:02d} €"
-
-
-def vehicle_title(inspection: Inspection) -> str:
-    parts = [inspection.vehicle_make, inspection.vehicle_model, inspection.vehicle_version or ""]
-    return " ".join(p for p in parts if p)
 
 
 def report_context(inspection: Inspection) -> dict[str, Any]:

@@ -8,7 +8,7 @@
   (embedded signing URL) made fresh for every click on "Signer": DocuSign's URLs are
   single-use and expire within minutes. DocuSign redirects the buyer back to `return_url`
   with `?event=signing_complete|decline|...`, a hint only; the proof is the Connect webhook
-  (api/routes/docusign_webhook.py) that signals the workflow.
+  (api/buyer/webhook.py) that signals the workflow.
 
 Envelope ids are not stored in the database: an envelope carries the proposal id as a custom
 field (Connect sends it back), and `find_envelope` finds a proposal's signable envelope.
@@ -31,8 +31,9 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.contract_context import contract_context
-from activities.documents import DocumentRenderer, DocumentStore, sha256_hex
+from activities.documents import DocumentRenderer
 from carflow.settings import Settings
+from db.documents import DocumentStore, sha256_hex
 from db.models import Dealer, Proposal
 from workflows.proposal_contract import CreateEnvelopeInput
 

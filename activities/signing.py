@@ -14,11 +14,12 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.contract_context import contract_context
-from activities.documents import DocumentRenderer, DocumentStore, SignatureAudit
+from activities.documents import DocumentRenderer, SignatureAudit
 from activities.email import EmailActivities
 from activities.email_types import EmailInput
 from carflow.onetime_codes import hash_code
 from carflow.settings import Settings
+from db.documents import DocumentStore
 from db.models import Dealer, Proposal, SigningCode
 from workflows.proposal_contract import (
     ACTIVITY_FINALIZE_SIGNATURE,

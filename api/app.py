@@ -1,4 +1,8 @@
-"""The FastAPI application: `create_app(settings=None, temporal_client=None)`."""
+"""The FastAPI application: `create_app(settings=None, temporal_client=None)`.
+
+The routers and their order are api/routers.py's; errors are answered by api/errors.py
+(JSON) and api/pages.py (pages).
+"""
 
 from __future__ import annotations
 
@@ -9,16 +13,13 @@ from contextlib import asynccontextmanager
 
 import structlog
 from fastapi import FastAPI, Request, Response
-from fastapi.responses import HTMLResponse
 from temporalio.client import Client
 
 from activities.documents import DocumentRenderer
 from api.errors import install_error_handlers
-from api.listings.routers import LISTING_ROUTERS
 from api.metrics import install_metrics
-from api.routes import accounts, adv, adv_pages, buyer, buyer_pages, dev_mailbox, health, proposals
-from api.routes.docusign_webhook import router as docusign_webhook_router
-from api.templating import templates
+from api.pages import install_page_handlers
+from api.routers import app_routers
 from api.temporal import TemporalHandle
 from carflow.settings import Settings, load_settings
 from db.session import create_engine, create_session_factory
@@ -48,25 +49,11 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
     app.state.documents = DocumentRenderer()
 
     install_error_handlers(app)
+    install_page_handlers(app)
     app.middleware("http")(_access_log)
     install_metrics(app)  # outermost: times the whole request
-    app.include_router(health.router)
-    app.include_router(accounts.router)
-    app.include_router(proposals.router)
-    app.include_router(buyer.router)
-    app.include_router(buyer_pages.router)
-    for listing_router in LISTING_ROUTERS:  # intake, owner space, public listings, reports
-        app.include_router(listing_router)
-    app.include_router(docusign_webhook_router)
-    app.include_router(adv.router)
-    app.include_router(adv_pages.router)
-    if settings.dev:
-        app.include_router(dev_mailbox.router)
-
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    async def home(request: Request) -> Response:
-        return templates.TemplateResponse(request, "home.html", {"settings": settings})
-
+    for router in app_routers(settings):
+        app.include_router(router)
     return app
 
 

@@ -1,8 +1,14 @@
-"""FastAPI dependencies, as `Annotated` aliases routes can declare by type."""
+"""FastAPI dependencies shared by every domain, as `Annotated` aliases routes declare by type.
+
+Settings, a database session, Temporal (required, or None for reads that do without it),
+the clock, the caller: a dealer, staff or inspector token, or the owner's session cookie,
+and the owner API's CSRF check. A domain's own services are its `deps` module's.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime
 from typing import Annotated
 
 import structlog
@@ -12,11 +18,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
 from api.errors import ApiError
+from api.security import csrf
+from api.security.sessions import session_owner
 from api.temporal import TemporalHandle
 from carflow.settings import Settings
 from carflow.temporal_client import TemporalUnreachable
 from db.accounts import Principal, authenticate
-from db.models import Role
+from db.models import Owner, Role, utcnow
+
+Clock = Callable[[], datetime]
 
 
 def get_settings(request: Request) -> Settings:
@@ -36,9 +46,26 @@ async def get_temporal(request: Request) -> Client:
         raise ApiError(503, "temporal_unavailable", str(exc)) from None
 
 
+async def get_temporal_or_none(request: Request) -> Client | None:
+    """None when Temporal cannot be reached: reads still answer (from the read model), actions 503."""
+    handle: TemporalHandle = request.app.state.temporal
+    try:
+        return await handle.get()
+    except TemporalUnreachable:
+        return None
+
+
+def get_clock(request: Request) -> Clock:
+    """The API's clock; tests may set `app.state.clock` to pin "now"."""
+    clock: Clock = getattr(request.app.state, "clock", utcnow)
+    return clock
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[AsyncSession, Depends(get_session)]
 TemporalDep = Annotated[Client, Depends(get_temporal)]
+OptionalTemporalDep = Annotated[Client | None, Depends(get_temporal_or_none)]
+ClockDep = Annotated[Clock, Depends(get_clock)]
 
 _bearer = HTTPBearer(auto_error=False, description="Dealer API key, staff or inspector token")
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
@@ -81,3 +108,22 @@ def require_role(role: Role):  # noqa: ANN201 - returns a FastAPI dependency
 CurrentDealer = Annotated[Principal, Depends(require_role(Role.DEALER))]
 CurrentStaff = Annotated[Principal, Depends(require_role(Role.STAFF))]
 CurrentInspector = Annotated[Principal, Depends(require_role(Role.INSPECTOR))]
+
+
+async def get_current_owner(request: Request, session: SessionDep, settings: SettingsDep) -> Owner:
+    owner = await session_owner(request, session, settings)
+    if owner is None:
+        raise ApiError(
+            401, "not_logged_in", "Log in first: POST /api/v1/owner/login with your email and password."
+        )
+    return owner
+
+
+CurrentOwner = Annotated[Owner, Depends(get_current_owner)]
+
+
+async def check_csrf(request: Request, settings: SettingsDep) -> None:
+    csrf.check_api_request(request, settings)
+
+
+CsrfChecked = Depends(check_csrf)

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
-from api.listings.intake import Intake, create_inspection
-from api.listings.schemas import InspectionCreate
+from api.inspections.schemas import InspectionCreate
+from api.inspections.service import Intake, create_inspection
 from api.listings.workflow import ListingWorkflows
 from carflow.settings import Settings
 from db.models import Listing

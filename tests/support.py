@@ -16,8 +16,8 @@ from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client
 
-from carflow.mailsink import start_sink
 from carflow.settings import Settings
+from cli.mailsink import start_sink
 from workflows.search_attributes import CLI_TYPES
 
 PG_URL = os.environ.get("CARFLOW_TEST_DATABASE_URL")

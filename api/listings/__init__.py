@@ -1,5 +1,7 @@
-"""The listing side of the API (issue 6): intake, the owner's space, public listings.
+"""Public listings and the shareable report, and the listing read model the owner space shares.
 
-`schemas` holds the bodies, `workflow` the API's side of the listing workflow contract,
-`intake` creates an inspection's rows and starts its workflow, `views` reads the read model.
+`routes` the public JSON API (/api/v1/listings), `pages` the public site (/annonces) and the
+report (/r/{token}), `service` the read-model queries, the contact form and the report PDF,
+`views` how a listing is shown, `schemas` the bodies and the listing side's field types,
+`workflow` the API's side of the listing workflow contract, `deps` its client.
 """

@@ -1,163 +1,19 @@
-"""Reads of the listing read model: the owner's listings, the public search and detail.
+"""The listing read model as the public API and the pages show it.
 
-Lists and searches read the database (DESIGN §2); what one listing allows next comes from
-its workflow when the caller asks it, else from the read model with the same rules.
+Shared by the public listings (api/listings/) and the owner's space (api/owners/): the
+vehicle, the public listing and its detail with the inspection, and the page view.
 """
 
 from __future__ import annotations
 
-import uuid
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, func, select
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
-
-from activities.listing_links import report_url
-from activities.reports import GRADES, euros, french_date, thousands, vehicle_title
-from api.errors import ApiError
-from api.listings.schemas import (
-    CheckpointOut,
-    InspectionSummaryOut,
-    OwnerListingOut,
-    PhotoOut,
-    PublicListingDetail,
-    PublicListingOut,
-    VehicleOut,
-    Warning_,
-)
-from carflow.settings import Settings
-from db.models import Inspection, Listing, utcnow
-from statemachines.listing import Actor, ListingState, accepts_contact, restore_listing
-
-PAGE_SIZE = 20
-PRICE_MISSING_EN = "No price given (0 €): buyers will see no price on the listing."
-PRICE_MISSING_FR = (
-    "Vous n'avez pas indiqué de prix (0 €) : votre annonce s'affichera sans prix. "
-    "Renseignez-le pour être mieux contacté."
-)
-NOT_FOUND_EN = "No such listing."
-
-
-@dataclass(frozen=True)
-class Row:
-    listing: Listing
-    inspection: Inspection
-
-
-def read_model_allowed(state: str, visible_when_sold: bool = False) -> list[str]:
-    """What the owner may do in `state`, as the workflow would answer: the same machine."""
-    try:
-        machine = restore_listing(state, visible_when_sold)
-    except ValueError:
-        return []
-    return machine.allowed(now=utcnow(), actor=Actor.OWNER)
-
-
-# --- queries ------------------------------------------------------------------------------------
-
-
-async def owner_rows(session: AsyncSession, owner_id: uuid.UUID) -> list[Row]:
-    result = await session.execute(
-        select(Listing, Inspection)
-        .join(Inspection, Inspection.id == Listing.inspection_id)
-        .where(Listing.owner_id == owner_id)
-        .order_by(Inspection.inspected_at.desc(), Listing.created_at.desc())
-    )
-    return [Row(listing, inspection) for listing, inspection in result.all()]
-
-
-async def owned_row(
-    session: AsyncSession,
-    owner_id: uuid.UUID,
-    listing_id: uuid.UUID,
-    *,
-    full: bool = False,
-    fresh: bool = False,
-) -> Row:
-    """The owner's listing, or 404 (another owner's listing is indistinguishable from none).
-
-    `fresh` re-reads rows this session already holds (the records activity wrote them
-    through another connection)."""
-    query = select(Listing, Inspection).join(Inspection, Inspection.id == Listing.inspection_id)
-    if fresh:
-        query = query.execution_options(populate_existing=True)
-    if full:
-        query = query.options(selectinload(Inspection.checkpoints), selectinload(Inspection.photos))
-    found = (
-        await session.execute(query.where(Listing.id == listing_id, Listing.owner_id == owner_id))
-    ).first()
-    if found is None:
-        raise ApiError(404, "not_found", NOT_FOUND_EN)
-    return Row(found[0], found[1])
-
-
-async def public_row(session: AsyncSession, listing_id: uuid.UUID) -> Row | None:
-    """A listing the public may see (published, or sold while public in its last month)."""
-    found = (
-        await session.execute(
-            select(Listing, Inspection)
-            .join(Inspection, Inspection.id == Listing.inspection_id)
-            .options(selectinload(Inspection.checkpoints), selectinload(Inspection.photos))
-            .where(Listing.id == listing_id, Listing.publicly_visible.is_(True))
-        )
-    ).first()
-    return Row(found[0], found[1]) if found else None
-
-
-async def any_row(session: AsyncSession, listing_id: uuid.UUID) -> Row | None:
-    found = (
-        await session.execute(
-            select(Listing, Inspection)
-            .join(Inspection, Inspection.id == Listing.inspection_id)
-            .options(selectinload(Inspection.checkpoints), selectinload(Inspection.photos))
-            .where(Listing.id == listing_id)
-        )
-    ).first()
-    return Row(found[0], found[1]) if found else None
-
-
-@dataclass(frozen=True)
-class SearchQuery:
-    make: str | None = None
-    model: str | None = None
-    max_price_cents: int | None = None
-    location: str | None = None
-    page: int = 1
-    page_size: int = PAGE_SIZE
-
-
-def _search(query: SearchQuery) -> Select[Listing, Inspection]:
-    stmt = (
-        select(Listing, Inspection)
-        .join(Inspection, Inspection.id == Listing.inspection_id)
-        .where(Listing.publicly_visible.is_(True))
-    )
-    if query.make:
-        stmt = stmt.where(func.lower(Inspection.vehicle_make).contains(query.make.lower(), autoescape=True))
-    if query.model:
-        stmt = stmt.where(func.lower(Inspection.vehicle_model).contains(query.model.lower(), autoescape=True))
-    if query.location:
-        stmt = stmt.where(func.lower(Listing.location).contains(query.location.lower(), autoescape=True))
-    if query.max_price_cents is not None:
-        # A listing without a price (0 €) cannot be said to be under a budget.
-        stmt = stmt.where(Listing.price_cents > 0, Listing.price_cents <= query.max_price_cents)
-    return stmt
-
-
-async def search(session: AsyncSession, query: SearchQuery) -> tuple[list[Row], int]:
-    base = _search(query)
-    total = int(await session.scalar(select(func.count()).select_from(base.subquery())) or 0)
-    result = await session.execute(
-        base.order_by(Listing.published_at.desc(), Listing.created_at.desc(), Listing.id)
-        .limit(query.page_size)
-        .offset((query.page - 1) * query.page_size)
-    )
-    return [Row(listing, inspection) for listing, inspection in result.all()], total
-
-
-# --- views ---------------------------------------------------------------------------------------
+from activities.reports import GRADES, report_context
+from api.listings.schemas import CheckpointOut, PhotoOut, PublicListingDetail, PublicListingOut, VehicleOut
+from api.listings.service import Row
+from carflow.formatting import euros, french_date, thousands, vehicle_title
+from db.models import Inspection
+from statemachines.listing import ListingState, accepts_contact
 
 
 def vehicle_out(inspection: Inspection) -> VehicleOut:
@@ -171,45 +27,6 @@ def vehicle_out(inspection: Inspection) -> VehicleOut:
         fuel=inspection.vehicle_fuel,
         gearbox=inspection.vehicle_gearbox,
         color=inspection.vehicle_color,
-    )
-
-
-def warnings_for(listing: Listing) -> list[Warning_]:
-    if listing.state != ListingState.PENDING_SURVEY and listing.price_cents == 0:
-        return [Warning_(field="price_cents", code="price_missing", message=PRICE_MISSING_EN)]
-    return []
-
-
-def owner_listing_out(settings: Settings, row: Row, allowed: list[str] | None = None) -> OwnerListingOut:
-    listing, inspection = row.listing, row.inspection
-    surveyed = listing.state != ListingState.PENDING_SURVEY
-    return OwnerListingOut(
-        id=listing.id,
-        state=listing.state,
-        allowed_events=allowed
-        if allowed is not None
-        else read_model_allowed(listing.state, listing.visible_when_sold),
-        survey_completed=surveyed,
-        vehicle=vehicle_out(inspection),
-        inspection=InspectionSummaryOut(
-            id=inspection.id,
-            reference=inspection.reference,
-            inspected_at=inspection.inspected_at,
-            place=inspection.inspection_place,
-        ),
-        price_cents=listing.price_cents,
-        negotiable=listing.negotiable,
-        location=listing.location,
-        publicly_visible=listing.publicly_visible,
-        sold=listing.state == ListingState.SOLD or listing.sold_at is not None,
-        published_at=listing.published_at,
-        publication_ends_at=listing.publication_ends_at,
-        sold_at=listing.sold_at,
-        sold_period_ends_at=listing.sold_period_ends_at,
-        report_url=report_url(settings, inspection.id) if surveyed else None,
-        report_pdf_url=f"/api/v1/owner/listings/{listing.id}/report.pdf" if surveyed else None,
-        public_url=f"{settings.public_url}/annonces/{listing.id}" if listing.publicly_visible else None,
-        warnings=warnings_for(listing),
     )
 
 
@@ -281,6 +98,4 @@ def page_view(row: Row) -> dict[str, Any]:
 
 def detail_view(row: Row) -> dict[str, Any]:
     """The detailed listing: the page view plus the inspection's summary and checkpoints."""
-    from activities.reports import report_context
-
     return {**page_view(row), "report": report_context(row.inspection)}

@@ -25,7 +25,7 @@ class Limit:
 
 
 # Generous for people, tight for scripts. Lockout after failed passwords is per account
-# (owner_auth); this one stops one address from trying many accounts.
+# (api/owners/auth.py); this one stops one address from trying many accounts.
 LOGIN_PER_IP = Limit("login-ip", 30, timedelta(minutes=15))
 CONTACT_PER_IP = Limit("contact-ip", 5, timedelta(hours=1))
 CONTACT_PER_LISTING = Limit("contact-listing", 50, timedelta(days=1))

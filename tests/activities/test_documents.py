@@ -9,7 +9,8 @@ from pathlib import Path
 import pypdf
 import pytest
 
-from activities.documents import DocumentRenderer, DocumentStore, SignatureAudit, sha256_hex
+from activities.documents import DocumentRenderer, SignatureAudit
+from db.documents import DocumentStore, sha256_hex
 
 CONTRACT = {
     "contract_number": "CF0012345678",

@@ -6,7 +6,7 @@ import re
 
 from buyer_helpers import accept_body, send_proposal
 
-from api.services.buyer import csrf_token
+from api.buyer.service import csrf_token
 
 
 def csrf_of(page: str) -> str:

@@ -8,8 +8,8 @@ import aiosmtplib
 import httpx
 
 from api import create_app
-from carflow.mailsink import start_sink
 from carflow.settings import Settings
+from cli.mailsink import start_sink
 
 
 async def send_test_mail(settings: Settings, subject: str) -> None:

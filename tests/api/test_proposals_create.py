@@ -17,7 +17,7 @@ from sqlalchemy import select
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.services.proposal_workflow import ProposalWorkflows, unavailable
+from api.proposals.workflow import ProposalWorkflows, unavailable
 from db.models import IdempotencyRecord, Proposal, Seller
 from workflows.proposal_contract import proposal_workflow_id
 

@@ -244,7 +244,7 @@ async def test_a_stopped_worker_is_a_503_not_a_hung_request(client, dealers, new
     import time
     from datetime import timedelta
 
-    import api.services.proposal_workflow as contract
+    import api.proposals.workflow as contract
 
     monkeypatch.setattr(contract, "UPDATE_TIMEOUT", timedelta(seconds=2))
     created = await client.post("/api/v1/proposals", json=new_body(), headers=dealers.a.headers)

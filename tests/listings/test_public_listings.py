@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from activities.listing_links import inspection_reference, report_token_hash
+from carflow.links import inspection_reference, report_token_hash
 from carflow.settings import Settings
 from db.models import Inspection, InspectionCheckpoint, Listing, Owner
 

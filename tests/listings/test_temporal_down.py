@@ -11,7 +11,7 @@ import pytest
 from listings_harness import SURVEY_BODY, api_login, csrf_of, login_page
 
 from activities.listing_accounts import hash_password
-from activities.listing_links import inspection_reference, report_token_hash
+from carflow.links import inspection_reference, report_token_hash
 from carflow.settings import Settings
 from db.models import Inspection, InspectionCheckpoint, Listing, Owner
 

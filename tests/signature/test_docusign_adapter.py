@@ -14,7 +14,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.contract_context import contract_context
-from activities.documents import DocumentRenderer, DocumentStore, sha256_hex
+from activities.documents import DocumentRenderer
 from activities.signature import (
     ERROR_PROVIDER_REFUSED,
     ERROR_PROVIDER_UNAVAILABLE,
@@ -26,6 +26,7 @@ from activities.signature import (
     Signer,
 )
 from carflow.settings import Settings
+from db.documents import DocumentStore, sha256_hex
 from db.models import Dealer, Proposal
 
 ENVELOPES = rf"/restapi/v2\.1/accounts/{ACCOUNT_ID}/envelopes$"

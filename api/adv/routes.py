@@ -1,0 +1,112 @@
+"""ADV (after-sales staff) operations API: stuck workflows and their retry (DESIGN §5).
+
+Staff bearer tokens only: no token is a 401, a dealer's or an inspector's a 403. Every
+retry, refused ones included, is written to the audit table and logged.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+from sqlalchemy import func, select
+
+from api.adv.deps import Operations
+from api.adv.schemas import AuditOut, AuditPage, RetryOut, WorkflowOut, WorkflowPage
+from api.adv.service import AdvOperations, WorkflowItem, retry_and_audit
+from api.deps import CurrentStaff, SessionDep
+from api.errors import ApiError
+from db.accounts import Principal
+from db.models import AdvAuditEntry
+
+router = APIRouter(prefix="/api/v1/adv", tags=["adv"])
+
+Kind = Literal["proposal", "listing"]
+# What each retry result answers with (done is 200).
+RETRY_STATUS = {"not_found": 404, "not_running": 409, "nothing_to_retry": 409, "failed": 503}
+
+
+def item_out(item: WorkflowItem) -> WorkflowOut:
+    return WorkflowOut.model_validate(item, from_attributes=True)
+
+
+@router.get(
+    "/workflows",
+    response_model=WorkflowPage,
+    summary="Running proposal and listing workflows; `stuck=true` keeps those needing ADV",
+)
+async def list_workflows(
+    operations: Operations,
+    stuck: Annotated[bool, Query(description="Only stuck workflows, oldest problem first")] = False,
+    kind: Annotated[Kind | None, Query(description="Only proposals or only listings")] = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> WorkflowPage:
+    found = await operations.workflows(stuck=stuck, kind=kind, page=page, page_size=page_size)
+    return WorkflowPage(
+        items=[item_out(i) for i in found.items], total=found.total, page=page, page_size=page_size
+    )
+
+
+async def _retry(operations: AdvOperations, staff: Principal, kind: str, target_id: str) -> RetryOut:
+    outcome, entry = await retry_and_audit(operations, staff, kind, target_id, via="api")
+    if not outcome.ok:
+        code = "not_found" if outcome.result == "not_found" else outcome.result
+        if outcome.result == "failed":
+            code = "temporal_unavailable"
+        raise ApiError(
+            RETRY_STATUS[outcome.result],
+            code,
+            outcome.message,
+            workflow_id=outcome.workflow_id,
+            audit_id=str(entry.id),
+        )
+    return RetryOut(
+        kind=outcome.kind,
+        id=outcome.id,
+        workflow_id=outcome.workflow_id,
+        result=outcome.result,
+        message=outcome.message,
+        actions=outcome.actions,
+        audit_id=entry.id,
+    )
+
+
+@router.post(
+    "/proposals/{proposal_id}/retry",
+    response_model=RetryOut,
+    summary="Resume a proposal: retry its failed emails (signal) and reset failing activities",
+)
+async def retry_proposal(proposal_id: str, staff: CurrentStaff, operations: Operations) -> RetryOut:
+    return await _retry(operations, staff, "proposal", proposal_id)
+
+
+@router.post(
+    "/listings/{listing_id}/retry",
+    response_model=RetryOut,
+    summary="Resume a listing: reset its failing activities",
+)
+async def retry_listing(listing_id: str, staff: CurrentStaff, operations: Operations) -> RetryOut:
+    return await _retry(operations, staff, "listing", listing_id)
+
+
+@router.get("/audit", response_model=AuditPage, summary="Who retried what, newest first")
+async def audit_log(
+    _staff: CurrentStaff,
+    session: SessionDep,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> AuditPage:
+    total = int(await session.scalar(select(func.count()).select_from(AdvAuditEntry)) or 0)
+    rows = await session.scalars(
+        select(AdvAuditEntry)
+        .order_by(AdvAuditEntry.at.desc())
+        .offset((page - 1) * page_size)
+        .limit(page_size)
+    )
+    return AuditPage(
+        items=[AuditOut.model_validate(r, from_attributes=True) for r in rows],
+        total=total,
+        page=page,
+        page_size=page_size,
+    )

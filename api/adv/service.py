@@ -1,0 +1,596 @@
+"""What ADV staff see and do: running workflows, which are stuck and why, and the retry.
+
+A workflow is stuck when (DESIGN §5, thresholds in Settings):
+* one of its activities keeps failing: `adv_stuck_attempts` failed attempts in a row, or
+  failing for `adv_stuck_minutes` (from `describe()`: the pending activity's attempt and
+  last failure; the first scheduling time comes from history, since the server moves
+  `scheduled_time` to the next attempt);
+* it gave up on an email and waits for an ADV retry (`EmailFailed`);
+* a proposal has been in `signing` for `adv_signing_stuck_hours`;
+* an operator paused one of its activities (`temporal activity pause`);
+* its workflow task keeps failing (a bug or a bad deploy: no retry fixes that).
+
+Candidates come from the database read models (proposals and listings not yet final, or
+with a failed email) and from visibility (`ExecutionStatus="Running"`) where the server has it; the
+time-skipping test server has no visibility, the read model is enough there. Each candidate
+is described once (a bounded number at a time): fine for hundreds of running workflows, an
+ADV page is not a hot path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote
+
+import structlog
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.api.common.v1 import WorkflowExecution as ExecutionRef
+from temporalio.api.history.v1 import HistoryEvent
+from temporalio.api.workflow.v1 import PendingActivityInfo
+from temporalio.api.workflowservice.v1 import ResetActivityRequest
+from temporalio.client import Client, WorkflowExecution, WorkflowExecutionDescription, WorkflowExecutionStatus
+from temporalio.service import RPCError, RPCStatusCode
+
+from carflow.settings import Settings
+from db.accounts import Principal
+from db.models import AdvAuditEntry, Inspection, Listing, OutboxEmail, Proposal
+from statemachines.listing import LISTING_FINAL_STATES
+from statemachines.proposal import PROPOSAL_FINAL_STATES, ProposalState
+from workflows import listing_contract, proposal_contract
+from workflows.search_attributes import EMAIL_FAILED, LISTING_STATE, PROPOSAL_STATE
+
+log = structlog.get_logger("adv")
+
+KINDS = ("proposal", "listing")
+# The signal that makes each kind of workflow try its failed side effects again (it clears
+# EmailFailed); failing or paused activities are reset besides.
+RETRY_SIGNALS: dict[str, str] = {
+    "proposal": proposal_contract.SIGNAL_RETRY_EMAILS,
+    "listing": listing_contract.SIGNAL_RETRY_EMAILS,
+}
+DESCRIBE_CONCURRENCY = 16
+RPC_TIMEOUT = timedelta(seconds=5)
+VISIBILITY_LIMIT = 5000
+
+# Causes, in the order they are checked: an item's `reason` is the first that applies.
+WORKFLOW_TASK_FAILING = "workflow_task_failing"
+ACTIVITY_PAUSED = "activity_paused"
+ACTIVITY_FAILING = "activity_failing"
+EMAIL_FAILED_CAUSE = "email_failed"
+SIGNING_OPEN = "signing_open"
+
+
+def workflow_id_for(kind: str, target_id: str) -> str:
+    return f"{kind}-{target_id}"
+
+
+def split_workflow_id(workflow_id: str) -> tuple[str, str] | None:
+    kind, sep, target_id = workflow_id.partition("-")
+    return (kind, target_id) if sep and kind in KINDS and target_id else None
+
+
+def temporal_ui_url(settings: Settings, workflow_id: str) -> str:
+    namespace = quote(settings.temporal_namespace, safe="")
+    return f"{settings.temporal_ui_url}/namespaces/{namespace}/workflows/{quote(workflow_id, safe='')}"
+
+
+@dataclass
+class WorkflowItem:
+    kind: str
+    id: str
+    workflow_id: str
+    state: str | None
+    label: str | None
+    started_at: datetime | None
+    temporal_ui_url: str
+    stuck: bool = False
+    cause: str | None = None
+    reason: str | None = None
+    since: datetime | None = None
+    attempts: int | None = None
+    activity: str | None = None
+    email_failed: bool = False
+
+
+@dataclass
+class _Candidate:
+    kind: str
+    id: str
+    workflow_id: str
+    state: str | None = None
+    label: str | None = None
+    started_at: datetime | None = None
+    in_read_model: bool = False
+    email_failed: bool = False
+    email_error: str | None = None
+    updated_at: datetime | None = None  # of the read model row: when the state last changed
+    order: datetime = field(default_factory=lambda: datetime.min.replace(tzinfo=UTC))
+
+
+@dataclass
+class _Problem:
+    cause: str
+    reason: str
+    since: datetime | None = None
+    attempts: int | None = None
+    activity: str | None = None
+
+
+@dataclass
+class Page:
+    items: list[WorkflowItem]
+    total: int
+    page: int
+    page_size: int
+
+
+@dataclass
+class RetryOutcome:
+    kind: str
+    id: str
+    workflow_id: str
+    result: str  # done | not_found | not_running | nothing_to_retry | failed
+    message: str
+    actions: list[str] = field(default_factory=list)
+    reason_before: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.result == "done"
+
+
+class AdvOperations:
+    def __init__(
+        self,
+        settings: Settings,
+        session: AsyncSession,
+        client: Client,
+        *,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.settings = settings
+        self.session = session
+        self.client = client
+        self.now = now
+
+    # --- listing -------------------------------------------------------------------------
+
+    async def workflows(
+        self, *, stuck: bool, kind: str | None = None, page: int = 1, page_size: int = 50
+    ) -> Page:
+        candidates = [c for c in await self._candidates() if kind is None or c.kind == kind]
+        candidates.sort(key=lambda c: (c.order, c.workflow_id), reverse=True)
+        start = (page - 1) * page_size
+        if not stuck:
+            # Every running one, newest first; only the page's items are described.
+            described = await self._describe_all(candidates[start : start + page_size])
+            return Page([i for i in described if i is not None], len(candidates), page, page_size)
+        items = [i for i in await self._describe_all(candidates) if i is not None and i.stuck]
+        items.sort(key=lambda i: (i.since or i.started_at or datetime.min.replace(tzinfo=UTC), i.workflow_id))
+        return Page(items[start : start + page_size], len(items), page, page_size)
+
+    async def item(self, kind: str, target_id: str) -> WorkflowItem | None:
+        """One workflow as ADV sees it, or None when it is not running."""
+        candidate = await self._read_model(kind, target_id) or _Candidate(
+            kind, target_id, workflow_id_for(kind, target_id)
+        )
+        [found] = await self._describe_all([candidate])
+        return found
+
+    async def _candidates(self) -> list[_Candidate]:
+        found = {c.workflow_id: c for c in await self._read_model_candidates()}
+        async for execution in self._running_from_visibility():
+            parsed = split_workflow_id(execution.id)
+            if parsed is None:
+                continue  # not a Carflow lifecycle (probes, batch jobs)
+            candidate = found.get(execution.id) or _Candidate(parsed[0], parsed[1], execution.id)
+            attributes = execution.typed_search_attributes
+            candidate.state = (
+                candidate.state or attributes.get(PROPOSAL_STATE) or attributes.get(LISTING_STATE)
+            )
+            candidate.email_failed = candidate.email_failed or bool(attributes.get(EMAIL_FAILED))
+            candidate.started_at = candidate.started_at or execution.start_time
+            if not candidate.in_read_model:
+                candidate.order = execution.start_time
+            found[execution.id] = candidate
+        return list(found.values())
+
+    async def _read_model_candidates(self, only: tuple[str, uuid.UUID] | None = None) -> list[_Candidate]:
+        """Proposals and listings whose lifecycle is not over, or that wait for an email retry."""
+        found = []
+        if only is None or only[0] == "proposal":
+            query = select(Proposal)
+            if only is None:
+                query = query.where(
+                    or_(Proposal.state.not_in(list(PROPOSAL_FINAL_STATES)), Proposal.email_failed.is_(True))
+                )
+            else:
+                query = query.where(Proposal.id == only[1])
+            for proposal in await self.session.scalars(query):
+                candidate = self._from_row("proposal", proposal)
+                candidate.label = (
+                    f"{proposal.buyer_first_name} {proposal.buyer_last_name} · {proposal.vehicle_make} "
+                    f"{proposal.vehicle_model} {proposal.vehicle_registration} · {proposal.contract_number}"
+                )
+                found.append(candidate)
+        if only is None or only[0] == "listing":
+            listings = select(Listing, Inspection).join(Inspection, Listing.inspection_id == Inspection.id)
+            if only is None:
+                listings = listings.where(
+                    or_(Listing.state.not_in(list(LISTING_FINAL_STATES)), Listing.email_failed.is_(True))
+                )
+            else:
+                listings = listings.where(Listing.id == only[1])
+            for listing, inspection in (await self.session.execute(listings)).all():
+                candidate = self._from_row("listing", listing)
+                candidate.label = (
+                    f"{inspection.vehicle_make} {inspection.vehicle_model} {inspection.vehicle_registration}"
+                    f" · expertise {inspection.reference}"
+                )
+                found.append(candidate)
+        return found
+
+    def _from_row(self, kind: str, row: Proposal | Listing) -> _Candidate:
+        return _Candidate(
+            kind,
+            str(row.id),
+            workflow_id_for(kind, str(row.id)),
+            state=row.state,
+            started_at=row.created_at,
+            in_read_model=True,
+            email_failed=row.email_failed,
+            email_error=row.email_error,
+            updated_at=row.updated_at,
+            order=row.created_at,
+        )
+
+    async def _read_model(self, kind: str, target_id: str) -> _Candidate | None:
+        try:
+            row_id = uuid.UUID(target_id)
+        except ValueError:
+            return None
+        found = await self._read_model_candidates(only=(kind, row_id))
+        return found[0] if found else None
+
+    async def _running_from_visibility(self) -> AsyncIterator[WorkflowExecution]:
+        try:
+            async for execution in self.client.list_workflows(
+                'ExecutionStatus="Running"', limit=VISIBILITY_LIMIT, rpc_timeout=RPC_TIMEOUT
+            ):
+                yield execution
+        except RPCError as err:
+            # The time-skipping test server has no visibility; elsewhere the read model still answers.
+            if err.status != RPCStatusCode.UNIMPLEMENTED:
+                log.warning("adv_visibility_unavailable", error=str(err)[:200])
+
+    # --- describing ------------------------------------------------------------------------
+
+    async def _describe_all(self, candidates: Iterable[_Candidate]) -> list[WorkflowItem | None]:
+        limit = asyncio.Semaphore(DESCRIBE_CONCURRENCY)
+
+        async def one(candidate: _Candidate) -> WorkflowItem | None:
+            async with limit:
+                return await self._describe(candidate)
+
+        items = await asyncio.gather(*(one(c) for c in candidates))
+        # Email details come from the outbox, read here once (one session is not concurrent-safe).
+        failed_emails = await self._failed_outbox(
+            [i.workflow_id for i in items if i and i.cause == EMAIL_FAILED_CAUSE]
+        )
+        for item in items:
+            if item is not None and item.cause == EMAIL_FAILED_CAUSE and item.workflow_id in failed_emails:
+                item.since, item.attempts = failed_emails[item.workflow_id]
+        return list(items)
+
+    async def _describe(self, candidate: _Candidate) -> WorkflowItem | None:
+        handle = self.client.get_workflow_handle(candidate.workflow_id)
+        description: WorkflowExecutionDescription | None = None
+        try:
+            description = await handle.describe(rpc_timeout=RPC_TIMEOUT)
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                return None  # never started, or already deleted
+            log.warning("adv_describe_failed", workflow_id=candidate.workflow_id, error=str(err)[:200])
+        if description is not None and description.status != WorkflowExecutionStatus.RUNNING:
+            return None
+        item = WorkflowItem(
+            kind=candidate.kind,
+            id=candidate.id,
+            workflow_id=candidate.workflow_id,
+            state=candidate.state,
+            label=candidate.label,
+            started_at=candidate.started_at,
+            temporal_ui_url=temporal_ui_url(self.settings, candidate.workflow_id),
+            email_failed=candidate.email_failed,
+        )
+        problems: list[_Problem] = []
+        if description is not None:
+            attributes = description.typed_search_attributes
+            item.state = item.state or attributes.get(PROPOSAL_STATE) or attributes.get(LISTING_STATE)
+            item.email_failed = item.email_failed or bool(attributes.get(EMAIL_FAILED))
+            item.started_at = item.started_at or description.start_time
+            if item.label is None:
+                item.label = await description.static_summary()
+            problems += await self._workflow_task_problem(description)
+            problems += await self._activity_problems(description)
+        if item.email_failed:
+            error = candidate.email_error or "see the workflow's current details"
+            problems.append(
+                _Problem(
+                    EMAIL_FAILED_CAUSE,
+                    f"email failed, waiting for an ADV retry: {error}",
+                    since=candidate.updated_at,
+                )
+            )
+        problems += self._signing_problem(candidate)
+        if problems:
+            first = problems[0]
+            item.stuck = True
+            item.cause, item.reason, item.since = first.cause, first.reason, first.since
+            item.attempts, item.activity = first.attempts, first.activity
+        return item
+
+    async def _activity_problems(self, description: WorkflowExecutionDescription) -> list[_Problem]:
+        problems = []
+        for pending in description.raw_description.pending_activities:
+            name = pending.activity_type.name
+            if pending.paused:
+                problems.append(
+                    _Problem(
+                        ACTIVITY_PAUSED,
+                        f"activity {name} (id {pending.activity_id}) is paused"
+                        + (
+                            f", last failure: {pending.last_failure.message}"
+                            if pending.last_failure.message
+                            else ""
+                        )
+                        + "; `temporal activity unpause` or an ADV retry resumes it",
+                        since=_ts(pending.pause_info.pause_time) if pending.HasField("pause_info") else None,
+                        attempts=pending.attempt,
+                        activity=name,
+                    )
+                )
+                continue
+            failures = _failures(pending)
+            if failures == 0:
+                continue
+            since = await self._first_scheduled(description, pending)
+            failing_for = self.now() - since if since is not None else timedelta(0)
+            if failures < self.settings.adv_stuck_attempts and failing_for < timedelta(
+                minutes=self.settings.adv_stuck_minutes
+            ):
+                continue
+            problems.append(
+                _Problem(
+                    ACTIVITY_FAILING,
+                    f"{name} failing ({failures} failed attempt{'s' if failures > 1 else ''}): "
+                    f"{pending.last_failure.message or 'no message'}",
+                    since=since,
+                    attempts=pending.attempt,
+                    activity=name,
+                )
+            )
+        return problems
+
+    async def _workflow_task_problem(self, description: WorkflowExecutionDescription) -> list[_Problem]:
+        """A workflow task failing again and again: a bug or a bad deploy, not an outage."""
+        raw = description.raw_description
+        if not raw.HasField("pending_workflow_task") or raw.pending_workflow_task.attempt < 2:
+            return []
+        task = raw.pending_workflow_task
+        failures = task.attempt - 1
+        since = _ts(task.original_scheduled_time)
+        failing_for = self.now() - since if since is not None else timedelta(0)
+        if failures < self.settings.adv_stuck_attempts and failing_for < timedelta(
+            minutes=self.settings.adv_stuck_minutes
+        ):
+            return []
+        message = None
+        async for event in self._history(description):
+            if event.HasField("workflow_task_failed_event_attributes"):
+                message = event.workflow_task_failed_event_attributes.failure.message
+        return [
+            _Problem(
+                WORKFLOW_TASK_FAILING,
+                f"workflow task failing ({failures} failed attempts): {message or 'no message'}; "
+                "the worker's code cannot run this workflow: fix or roll back the worker "
+                "(docs/operations.md, worker down)",
+                since=since,
+                attempts=task.attempt,
+            )
+        ]
+
+    async def _first_scheduled(
+        self, description: WorkflowExecutionDescription, pending: PendingActivityInfo
+    ) -> datetime | None:
+        """When the activity was first scheduled: `scheduled_time` moves with each retry."""
+        found = None
+        async for event in self._history(description):
+            if (
+                event.HasField("activity_task_scheduled_event_attributes")
+                and event.activity_task_scheduled_event_attributes.activity_id == pending.activity_id
+            ):
+                found = event.event_time.ToDatetime(tzinfo=UTC)  # the last scheduling of this id
+        return found
+
+    async def _history(self, description: WorkflowExecutionDescription) -> AsyncIterator[HistoryEvent]:
+        handle = self.client.get_workflow_handle(description.id, run_id=description.run_id)
+        try:
+            async for event in handle.fetch_history_events(rpc_timeout=RPC_TIMEOUT):
+                yield event
+        except RPCError as err:
+            log.warning("adv_history_unavailable", workflow_id=description.id, error=str(err)[:200])
+
+    def _signing_problem(self, candidate: _Candidate) -> list[_Problem]:
+        if candidate.kind != "proposal" or candidate.state != ProposalState.SIGNING:
+            return []
+        if candidate.updated_at is None:
+            return []  # known from visibility only: no reliable start of signing
+        threshold = timedelta(hours=self.settings.adv_signing_stuck_hours)
+        open_for = self.now() - candidate.updated_at
+        if open_for < threshold:
+            return []
+        hours = int(open_for.total_seconds() // 3600)
+        return [
+            _Problem(
+                SIGNING_OPEN,
+                f"signing open for {hours} h (threshold {self.settings.adv_signing_stuck_hours} h): "
+                "the buyer has not signed; call them, or let the proposal expire",
+                since=candidate.updated_at,
+            )
+        ]
+
+    async def _failed_outbox(self, workflow_ids: list[str]) -> dict[str, tuple[datetime, int]]:
+        """First failure time and send attempts of each workflow's unsent email.
+
+        Email idempotency keys start with the workflow id (`proposal-<id>:proposal_sent:1`).
+        """
+        found: dict[str, tuple[datetime, int]] = {}
+        for workflow_id in workflow_ids:
+            row = await self.session.scalar(
+                select(OutboxEmail)
+                .where(
+                    OutboxEmail.idempotency_key.startswith(f"{workflow_id}:", autoescape=True),
+                    OutboxEmail.status != "sent",
+                    OutboxEmail.last_error.is_not(None),
+                )
+                .order_by(OutboxEmail.created_at)
+                .limit(1)
+            )
+            if row is not None:
+                found[workflow_id] = (row.created_at, row.attempts)
+        return found
+
+    # --- retry -------------------------------------------------------------------------------
+
+    async def retry(self, kind: str, target_id: str) -> RetryOutcome:
+        """Resume a workflow: its retry signal, and a reset of any failing or paused activity."""
+        workflow_id = workflow_id_for(kind, target_id)
+        outcome = RetryOutcome(kind, target_id, workflow_id, "failed", "")
+        if await self._read_model(kind, target_id) is None:
+            outcome.result, outcome.message = "not_found", f"no {kind} {target_id}"
+            return outcome
+        handle = self.client.get_workflow_handle(workflow_id)
+        try:
+            description = await handle.describe(rpc_timeout=RPC_TIMEOUT)
+        except RPCError as err:
+            if err.status == RPCStatusCode.NOT_FOUND:
+                outcome.result, outcome.message = "not_found", f"no workflow {workflow_id}"
+            else:
+                outcome.message = f"Temporal did not answer: {err.status.name if err.status else err}"
+            return outcome
+        if description.status != WorkflowExecutionStatus.RUNNING:
+            status = description.status.name.lower() if description.status else "closed"
+            outcome.result = "not_running"
+            outcome.message = f"workflow {workflow_id} is {status}: there is nothing to retry"
+            return outcome
+        current = await self.item(kind, target_id)
+        outcome.reason_before = current.reason if current is not None else None
+
+        signal = RETRY_SIGNALS.get(kind)
+        try:
+            if signal is not None:
+                await handle.signal(signal, rpc_timeout=RPC_TIMEOUT)
+                outcome.actions.append(f"signal {signal}")
+            for pending in description.raw_description.pending_activities:
+                if pending.paused or _failures(pending) > 0:
+                    outcome.actions.append(await self._reset_activity(description, pending))
+        except RPCError as err:
+            outcome.message = f"Temporal refused: {err.message[:200]}"
+            return outcome
+        if not outcome.actions:
+            outcome.result = "nothing_to_retry"
+            outcome.message = (
+                f"{kind} workflows have no retry signal and no activity of {workflow_id} is failing"
+            )
+            return outcome
+        outcome.result = "done"
+        outcome.message = "; ".join(outcome.actions)
+        if current is not None and current.cause == WORKFLOW_TASK_FAILING:
+            outcome.message += "; but its workflow task is failing: only a fixed worker resumes it"
+        return outcome
+
+    async def _reset_activity(
+        self, description: WorkflowExecutionDescription, pending: PendingActivityInfo
+    ) -> str:
+        """Retry a failing activity now (attempt back to 1; unpaused), if the server can."""
+        try:
+            await self.client.workflow_service.reset_activity(
+                ResetActivityRequest(
+                    namespace=self.client.namespace,
+                    execution=ExecutionRef(workflow_id=description.id, run_id=description.run_id),
+                    id=pending.activity_id,
+                    identity=self.client.identity,
+                ),
+                timeout=RPC_TIMEOUT,
+            )
+        except RPCError as err:
+            if err.status == RPCStatusCode.UNIMPLEMENTED:
+                return f"activity {pending.activity_id} not reset (not supported by this server)"
+            raise
+        return f"activity {pending.activity_id} ({pending.activity_type.name}) reset"
+
+    # --- audit ---------------------------------------------------------------------------------
+
+    async def audit(self, staff: Principal, action: str, outcome: RetryOutcome, *, via: str) -> AdvAuditEntry:
+        detail = outcome.message
+        if outcome.reason_before:
+            detail += f" | was: {outcome.reason_before}"
+        entry = AdvAuditEntry(
+            at=self.now(),
+            staff_id=staff.id,
+            staff_name=staff.name,
+            action=action,
+            kind=outcome.kind,
+            target_id=outcome.id[:100],
+            workflow_id=outcome.workflow_id[:200],
+            result=outcome.result,
+            detail=detail[:2000],
+            via=via,
+        )
+        self.session.add(entry)
+        await self.session.commit()
+        # Looked up per call (not cached at import) so tests can capture it.
+        structlog.get_logger("adv").info(
+            "adv_retry",
+            staff_id=str(staff.id),
+            staff_name=staff.name,
+            kind=outcome.kind,
+            target_id=outcome.id,
+            workflow_id=outcome.workflow_id,
+            result=outcome.result,
+            actions=outcome.actions,
+            detail=outcome.message,
+            reason_before=outcome.reason_before,
+            via=via,
+            audit_id=str(entry.id),
+        )
+        return entry
+
+    async def recent_audit(self, limit: int = 20, offset: int = 0) -> list[AdvAuditEntry]:
+        rows = await self.session.scalars(
+            select(AdvAuditEntry).order_by(AdvAuditEntry.at.desc()).offset(offset).limit(limit)
+        )
+        return list(rows)
+
+
+async def retry_and_audit(
+    operations: AdvOperations, staff: Principal, kind: str, target_id: str, *, via: str
+) -> tuple[RetryOutcome, AdvAuditEntry]:
+    outcome = await operations.retry(kind, target_id)
+    entry = await operations.audit(staff, "retry", outcome, via=via)
+    return outcome, entry
+
+
+def _failures(pending: PendingActivityInfo) -> int:
+    """Failed attempts so far: attempt N (running, or waiting in backoff) follows N-1 failures."""
+    return max(pending.attempt - 1, 1) if pending.HasField("last_failure") else 0
+
+
+def _ts(stamp) -> datetime | None:  # noqa: ANN001 - a protobuf Timestamp
+    return stamp.ToDatetime(tzinfo=UTC) if stamp.seconds else None

@@ -1,0 +1,192 @@
+"""The buyer's pages under /p/{token}: French, server-rendered, no JavaScript needed.
+
+Forms post back here and redirect (303) to the page of the step the proposal is in, so a
+reload never submits twice; a refused or invalid step re-renders with its message. An
+unknown link raises the "not found" page (api/pages.py).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from api.buyer.deps import Buyer, app_signature_provider
+from api.buyer.service import AcceptForm, BuyerService, csrf_token
+from api.errors import ApiError
+from api.pages import PageError
+from api.templating import templates
+
+router = APIRouter(prefix="/p", include_in_schema=False)
+
+STATE_PAGES = {
+    "sent": "buyer/proposal.html",
+    "viewed": "buyer/proposal.html",
+    "draft": "buyer/unavailable.html",
+    "signing": "buyer/sign.html",
+    "signed": "buyer/signed.html",
+    "binding": "buyer/signed.html",
+    "withdrawn": "buyer/closed.html",
+    "declined": "buyer/closed.html",
+    "cancelled": "buyer/closed.html",
+    "expired": "buyer/expired.html",
+}
+
+
+def render(
+    request: Request, token: str, view: dict[str, Any], status_code: int = 200, **extra: Any
+) -> Response:
+    settings = request.app.state.settings
+    context = {
+        "token": token,
+        "p": view,
+        "csrf": csrf_token(settings, token),
+        "provider": settings.signature_provider,
+        **extra,
+    }
+    return templates.TemplateResponse(
+        request, STATE_PAGES.get(view["state"], "buyer/closed.html"), context, status_code=status_code
+    )
+
+
+def not_found(message: str) -> PageError:
+    return PageError(404, "buyer/not_found.html", {"message": message}, form_token=False)
+
+
+def check_csrf(request: Request, token: str, submitted: str) -> None:
+    import hmac
+
+    if not hmac.compare_digest(submitted, csrf_token(request.app.state.settings, token)):
+        raise ApiError(403, "csrf_failed", "Formulaire expiré : rechargez la page et recommencez.")
+
+
+async def current(buyer: BuyerService, token: str) -> dict[str, Any]:
+    proposal, dealer = await buyer.find(token)
+    state, allowed, _ = await buyer.status(proposal)
+    return buyer.view(proposal, dealer, state, allowed)
+
+
+async def step_failed(
+    request: Request, buyer: BuyerService, token: str, error: ApiError, **extra: Any
+) -> Response:
+    if error.code == "unknown_link":
+        raise not_found(error.message) from None
+    view = await current(buyer, token)
+    fields = {f["field"]: f["message"] for f in error.details.get("fields", [])}
+    message = None if fields else _french(error)
+    return render(request, token, view, error.status_code, error=message, field_errors=fields, **extra)
+
+
+def _french(error: ApiError) -> str:
+    if error.code == "transition_not_allowed":
+        reason = str(error.details.get("reason") or "")
+        if "withdrawal window ended" in reason:
+            return "Le délai de rétractation est dépassé : le contrat ne peut plus être annulé en ligne."
+        return "Cette étape n'est plus possible : la proposition a changé d'état. Voici où elle en est."
+    return error.message
+
+
+@router.get("/{token}", response_class=HTMLResponse)
+async def page(request: Request, token: str, buyer: Buyer) -> Response:
+    try:
+        _, _, view = await buyer.open(token)
+    except ApiError as error:
+        if error.code == "unknown_link":
+            raise not_found(error.message) from None
+        raise
+    return render(request, token, view)
+
+
+@router.get("/{token}/conditions", response_class=HTMLResponse)
+async def conditions(request: Request, token: str, buyer: Buyer) -> Response:
+    try:
+        view = await current(buyer, token)
+    except ApiError as error:
+        raise not_found(error.message) from None
+    # The same text as the PDF, as a page: one source for both.
+    renderer = request.app.state.documents
+    return HTMLResponse(renderer.env.get_template(f"conditions_{view['product']['kind']}.html").render())
+
+
+@router.post("/{token}/accept")
+async def accept(
+    request: Request,
+    token: str,
+    buyer: Buyer,
+    csrf: Annotated[str, Form()] = "",
+    cg_accepted: Annotated[bool, Form()] = False,
+    iban: Annotated[str, Form(max_length=64)] = "",
+    account_holder: Annotated[str, Form(max_length=200)] = "",
+    no_claim: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(request, token, csrf)
+    answer = {"yes": True, "no": False}.get(no_claim)  # yes = "aucun sinistre"
+    try:
+        await buyer.accept(token, AcceptForm(cg_accepted, iban, account_holder, answer))
+    except ApiError as error:
+        return await step_failed(
+            request,
+            buyer,
+            token,
+            error,
+            form={"iban": iban, "account_holder": account_holder, "no_claim": no_claim},
+        )
+    return RedirectResponse(f"/p/{token}", status_code=303)
+
+
+@router.post("/{token}/sign")
+async def sign(
+    request: Request,
+    token: str,
+    buyer: Buyer,
+    csrf: Annotated[str, Form()] = "",
+    full_name: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    check_csrf(request, token, csrf)
+    try:
+        await buyer.sign(token, full_name, request)
+    except ApiError as error:
+        return await step_failed(request, buyer, token, error, form={"full_name": full_name})
+    return RedirectResponse(f"/p/{token}?signe=1", status_code=303)
+
+
+@router.post("/{token}/docusign")
+async def sign_at_provider(
+    request: Request, token: str, buyer: Buyer, csrf: Annotated[str, Form()] = ""
+) -> Response:
+    """The "Signer" button with DocuSign: to a fresh embedded-signing page, then back here."""
+    check_csrf(request, token, csrf)
+    provider = app_signature_provider(request, request.app.state.settings)
+    try:
+        url = await buyer.provider_signing_url(token, provider)
+    except ApiError as error:
+        return await step_failed(request, buyer, token, error)
+    if url is None:
+        return await step_failed(
+            request,
+            buyer,
+            token,
+            ApiError(409, "envelope_pending", "La signature se prépare : réessayez dans quelques secondes."),
+        )
+    return RedirectResponse(url, status_code=303)
+
+
+@router.post("/{token}/withdraw")
+async def withdraw(request: Request, token: str, buyer: Buyer, csrf: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, token, csrf)
+    try:
+        await buyer.simple(token, "withdraw")
+    except ApiError as error:
+        return await step_failed(request, buyer, token, error)
+    return RedirectResponse(f"/p/{token}", status_code=303)
+
+
+@router.post("/{token}/decline")
+async def decline(request: Request, token: str, buyer: Buyer, csrf: Annotated[str, Form()] = "") -> Response:
+    check_csrf(request, token, csrf)
+    try:
+        await buyer.simple(token, "decline")
+    except ApiError as error:
+        return await step_failed(request, buyer, token, error)
+    return RedirectResponse(f"/p/{token}", status_code=303)

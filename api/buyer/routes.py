@@ -1,0 +1,72 @@
+"""The buyer's steps as JSON: `/api/v1/buyer/{token}` (the same steps as the pages)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+
+from api.body_limit import body_limited_route
+from api.buyer.deps import Buyer
+from api.buyer.schemas import AcceptBody, SignBody
+from api.buyer.service import AcceptForm
+from api.errors import ApiError
+
+router = APIRouter(prefix="/api/v1/buyer", tags=["buyer"], route_class=body_limited_route())
+
+
+@router.get("/{token}", summary="Open the proposal (counts as a view)")
+async def open_proposal(token: str, buyer: Buyer) -> dict[str, Any]:
+    _, _, view = await buyer.open(token)
+    return view
+
+
+@router.post("/{token}/accept", summary="Accept: general conditions, IBAN, no-claim attestation")
+async def accept(token: str, body: AcceptBody, buyer: Buyer) -> dict[str, Any]:
+    proposal, status = await buyer.accept(
+        token, AcceptForm(body.cg_accepted, body.iban, body.account_holder, body.no_claim_since_sent)
+    )
+    _, dealer = await buyer.find(token)
+    view = buyer.view(proposal, dealer, status.state, status.allowed_events)
+    if status.state == "declined":
+        view["message"] = (
+            "Un sinistre étant survenu depuis l'envoi de la proposition, elle ne peut pas être signée en "
+            "ligne : contactez votre concessionnaire."
+        )
+    return view
+
+
+@router.post("/{token}/sign", summary="Sign (local provider: the buyer types their full name)")
+async def sign(token: str, body: SignBody, request: Request, buyer: Buyer) -> dict[str, Any]:
+    proposal, status = await buyer.sign(token, body.full_name, request)
+    _, dealer = await buyer.find(token)
+    return buyer.view(proposal, dealer, status.state, status.allowed_events)
+
+
+@router.post("/{token}/withdraw", summary="Withdraw from a signed contract, inside the legal window")
+async def withdraw(token: str, buyer: Buyer) -> dict[str, Any]:
+    proposal, status = await buyer.simple(token, "withdraw")
+    _, dealer = await buyer.find(token)
+    return buyer.view(proposal, dealer, status.state, status.allowed_events)
+
+
+@router.post("/{token}/decline", summary="Refuse the proposal")
+async def decline(token: str, buyer: Buyer) -> dict[str, Any]:
+    proposal, status = await buyer.simple(token, "decline")
+    _, dealer = await buyer.find(token)
+    return buyer.view(proposal, dealer, status.state, status.allowed_events)
+
+
+@router.get("/{token}/contract.pdf", summary="The contract to review before signing")
+async def contract_pdf(token: str, buyer: Buyer) -> Response:
+    return Response(await buyer.contract_pdf(token), media_type="application/pdf")
+
+
+@router.get("/{token}/documents/{name}.pdf", summary="Signed contract (`signed`) or general conditions")
+async def document(token: str, name: str, buyer: Buyer) -> Response:
+    proposal, _ = await buyer.find(token)
+    content = await buyer.document(proposal, name)
+    if content is None:
+        raise ApiError(404, "not_found", "Ce document n'existe pas (encore) pour cette proposition.")
+    return Response(content, media_type="application/pdf")

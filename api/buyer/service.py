@@ -1,0 +1,283 @@
+"""The buyer's side of a proposal, reached by the unguessable link token (pages and JSON).
+
+Each step asks the workflow (an update with a validator); the database holds what the
+buyer gave (bank details encrypted, attestations) and the documents' digests. A step the
+proposal is no longer in answers 409 with where it stands, never a half-done write.
+"""
+
+from __future__ import annotations
+
+import hmac
+import unicodedata
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import Request
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from activities.contract_context import contract_context
+from activities.documents import DocumentRenderer
+from activities.signature import SignatureProvider, signer_for
+from api.errors import ApiError
+from api.proposals.service import client_ip
+from api.proposals.workflow import (
+    EventRefused,
+    ProposalWorkflows,
+    WorkflowGone,
+    read_model_allowed_events,
+    user_events,
+)
+from carflow.formatting import euros, french_date
+from carflow.iban import IbanVault, InvalidIban, mask_iban, normalize_iban
+from carflow.links import buyer_page_url
+from carflow.settings import Settings
+from carflow.tokens import hash_token
+from db.documents import DocumentStore
+from db.models import Dealer, Proposal
+from workflows.proposal_contract import EventRequest, ProposalStatus, SignatureAuditData
+
+UNKNOWN_LINK = (
+    "Ce lien ne correspond à aucune proposition. S'il vient de vous être envoyé, réessayez un peu "
+    "plus tard (30 minutes, une heure) ou depuis un autre navigateur ; sinon, contactez votre "
+    "concessionnaire."
+)
+EXPIRED = "Délai légal de finalisation dépassé"
+
+
+def csrf_token(settings: Settings, token: str) -> str:
+    """Per-link form token: a cross-site form cannot know it (nor the link)."""
+    key = settings.secret_key.get_secret_value().encode()
+    return hmac.new(key, f"buyer-form:{token}".encode(), "sha256").hexdigest()
+
+
+def names_match(typed: str, first_name: str, last_name: str) -> bool:
+    def fold(text: str) -> str:
+        decomposed = unicodedata.normalize("NFKD", text)
+        letters = "".join(c for c in decomposed if not unicodedata.combining(c))
+        return " ".join(letters.replace("-", " ").casefold().split())
+
+    return fold(typed) in (fold(f"{first_name} {last_name}"), fold(f"{last_name} {first_name}"))
+
+
+@dataclass
+class AcceptForm:
+    cg_accepted: bool
+    iban: str
+    account_holder: str
+    no_claim_since_sent: bool | None
+
+
+class BuyerService:
+    def __init__(
+        self,
+        session: AsyncSession,
+        settings: Settings,
+        workflows: ProposalWorkflows | None,
+        renderer: DocumentRenderer,
+    ) -> None:
+        self.session = session
+        self.settings = settings
+        self.workflows = workflows
+        self.renderer = renderer
+        self.store = DocumentStore(settings.documents_dir)
+
+    # --- finding and showing -----------------------------------------------------------------
+
+    async def find(self, token: str) -> tuple[Proposal, Dealer]:
+        if not token or len(token) > 100:
+            raise ApiError(404, "unknown_link", UNKNOWN_LINK)
+        proposal = await self.session.scalar(
+            select(Proposal).where(Proposal.buyer_token_hash == hash_token(token))
+        )
+        if proposal is None:
+            raise ApiError(404, "unknown_link", UNKNOWN_LINK)
+        dealer = await self.session.get(Dealer, proposal.dealer_id)
+        assert dealer is not None
+        return proposal, dealer
+
+    async def status(self, proposal: Proposal) -> tuple[str, list[str], ProposalStatus | None]:
+        status = await self.workflows.status(proposal.id) if self.workflows else None
+        if status is not None:
+            return status.state, user_events(status), status
+        await self.session.refresh(proposal)
+        return proposal.state, read_model_allowed_events(proposal.state), None
+
+    def view(self, proposal: Proposal, dealer: Dealer, state: str, allowed: list[str]) -> dict[str, Any]:
+        buyer_actions = [e for e in allowed if e in ("view", "accept", "sign", "withdraw", "decline")]
+        return {
+            "state": state,
+            "message": EXPIRED if state == "expired" else None,
+            "contract_number": proposal.contract_number,
+            "product": {
+                "label": proposal.product_label,
+                "kind": proposal.product_kind,
+                "price": euros(proposal.price_cents, always_cents=True),
+                "duration_months": proposal.duration_months,
+            },
+            "vehicle": f"{proposal.vehicle_make} {proposal.vehicle_model} ({proposal.vehicle_registration})",
+            "buyer_name": f"{proposal.buyer_first_name} {proposal.buyer_last_name}",
+            "dealer": {
+                "name": dealer.name,
+                "email": dealer.email,
+                "phone": dealer.phone,
+                "address": dealer.address,
+            },
+            "seller": {
+                "name": proposal.seller_name,
+                "email": proposal.seller_email,
+                "phone": proposal.seller_phone,
+            },
+            "valid_until": french_date(proposal.expires_at),
+            "expires_at": proposal.expires_at,
+            "withdrawal_deadline": proposal.withdrawal_deadline,
+            "withdrawal_until": french_date(proposal.withdrawal_deadline),
+            "iban_masked": proposal.iban_masked,
+            "actions": buyer_actions,
+            "documents": {
+                "conditions": True,
+                "contract": state in ("signing", "viewed", "sent"),
+                "signed_contract": proposal.signed_pdf_sha256 is not None,
+            },
+        }
+
+    async def open(self, token: str) -> tuple[Proposal, Dealer, dict[str, Any]]:
+        """Opening the link is the `view` event, counted each time the proposal can be viewed."""
+        proposal, dealer = await self.find(token)
+        state, allowed, _ = await self.status(proposal)
+        if "view" in allowed:
+            try:
+                status = await self._fire(proposal, "view", EventRequest(actor="buyer"))
+                state, allowed = status.state, user_events(status)
+            except EventRefused as refused:  # moved on meanwhile (expired a second ago)
+                state, allowed = str(refused.details.get("state", state)), refused.details["allowed_events"]
+            await self.session.refresh(proposal)
+        return proposal, dealer, self.view(proposal, dealer, state, allowed)
+
+    # --- steps ---------------------------------------------------------------------------------
+
+    async def accept(self, token: str, form: AcceptForm) -> tuple[Proposal, ProposalStatus]:
+        proposal, _ = await self.find(token)
+        errors: list[dict[str, str]] = []
+        if not form.cg_accepted:
+            errors.append(
+                {"field": "cg_accepted", "message": "Vous devez accepter les conditions générales."}
+            )
+        iban = ""
+        try:
+            iban = normalize_iban(form.iban)
+        except InvalidIban as exc:
+            errors.append({"field": "iban", "message": str(exc)})
+        holder = " ".join(form.account_holder.split())
+        if not 2 <= len(holder) <= 200:
+            errors.append({"field": "account_holder", "message": "Indiquez le titulaire du compte."})
+        if form.no_claim_since_sent is None:
+            errors.append(
+                {
+                    "field": "no_claim_since_sent",
+                    "message": "Indiquez si un sinistre est survenu depuis l'envoi de la proposition.",
+                }
+            )
+        if form.no_claim_since_sent is False:
+            # A claim since sending: the proposal cannot go on; the dealer takes it from here.
+            return proposal, await self._fire(
+                proposal, "decline", EventRequest(actor="buyer", reason="claim")
+            )
+        if errors:
+            raise ApiError(
+                422,
+                "validation_error",
+                "Invalid request: " + "; ".join(e["message"] for e in errors),
+                fields=errors,
+            )
+        now = datetime.now(UTC)
+        proposal.iban_encrypted = IbanVault(self.settings).encrypt(iban)
+        proposal.iban_masked = mask_iban(iban)
+        proposal.account_holder = holder
+        proposal.conditions_accepted_at = now
+        proposal.no_claim_attested_at = now
+        try:
+            status = await self._fire(proposal, "accept", EventRequest(actor="buyer"))
+        except BaseException:
+            await self.session.rollback()  # refused: nothing of this step is kept
+            raise
+        await self.session.commit()
+        return proposal, status
+
+    async def contract_pdf(self, token: str) -> bytes:
+        """The contract as the buyer reviews it before signing; its digest goes in the audit."""
+        proposal, dealer = await self.find(token)
+        pdf = await self.renderer.contract_async(contract_context(proposal, dealer))
+        if proposal.state == "signing":
+            proposal.contract_pdf_sha256 = self.store.put(pdf)
+            proposal.contract_reviewed_at = datetime.now(UTC)
+            await self.session.commit()
+        return pdf
+
+    async def sign(self, token: str, full_name: str, request: Request) -> tuple[Proposal, ProposalStatus]:
+        proposal, dealer = await self.find(token)
+        if self.settings.signature_provider != "local":
+            raise ApiError(
+                409, "use_provider", "La signature se fait sur la page du prestataire de signature."
+            )
+        if not names_match(full_name, proposal.buyer_first_name, proposal.buyer_last_name):
+            raise ApiError(
+                422,
+                "validation_error",
+                "Invalid request: full_name: saisissez vos prénom et nom tels qu'ils figurent au contrat.",
+                fields=[{"field": "full_name", "message": "Le nom saisi ne correspond pas au souscripteur."}],
+            )
+        if proposal.state == "signing" and proposal.iban_encrypted is None:
+            raise ApiError(
+                409,
+                "bank_details_missing",
+                "Les coordonnées bancaires manquent : reprenez l'étape précédente.",
+            )
+        if proposal.contract_pdf_sha256 is None:
+            proposal.contract_pdf_sha256 = self.store.put(
+                self.renderer.contract(contract_context(proposal, dealer))
+            )
+            await self.session.commit()
+        audit = SignatureAuditData(
+            method="local",
+            signer_name=" ".join(full_name.split()),
+            ip=client_ip(request),
+            user_agent=request.headers.get("user-agent", "")[:300],
+            reviewed_at=proposal.contract_reviewed_at,
+            document_sha256=proposal.contract_pdf_sha256,
+        )
+        return proposal, await self._fire(proposal, "sign", EventRequest(actor="buyer", audit=audit))
+
+    async def provider_signing_url(self, token: str, provider: SignatureProvider) -> str | None:
+        """A fresh embedded-signing URL (single-use, short-lived), or None while the envelope
+        is still being prepared."""
+        proposal, _ = await self.find(token)
+        _, _, status = await self.status(proposal)
+        if status is None or status.state != "signing":
+            raise ApiError(409, "not_signing", "La signature n'est pas ouverte pour cette proposition.")
+        if not status.envelope_id:
+            return None
+        return await provider.signing_url(
+            status.envelope_id, signer_for(proposal), buyer_page_url(self.settings, token)
+        )
+
+    async def simple(self, token: str, event: str) -> tuple[Proposal, ProposalStatus]:
+        proposal, _ = await self.find(token)
+        return proposal, await self._fire(proposal, event, EventRequest(actor="buyer"))
+
+    async def document(self, proposal: Proposal, name: str) -> bytes | None:
+        digests = {"signed": proposal.signed_pdf_sha256, "conditions": proposal.conditions_pdf_sha256}
+        digest = digests.get(name)
+        if name == "conditions" and digest is None:
+            return await self.renderer.general_conditions_async(proposal.product_kind)
+        return self.store.get(digest) if digest else None
+
+    async def _fire(self, proposal: Proposal, event: str, request: EventRequest) -> ProposalStatus:
+        if self.workflows is None:
+            raise ApiError(503, "temporal_unavailable", "Service momentanément indisponible, réessayez.")
+        try:
+            return await self.workflows.fire(proposal.id, event, request)
+        except WorkflowGone:
+            await self.session.refresh(proposal)
+            raise EventRefused(event, proposal.state, read_model_allowed_events(proposal.state)) from None

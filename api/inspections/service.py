@@ -1,0 +1,166 @@
+"""Inspection intake: the owner's account (created or reused), the inspection, its listing.
+
+The rows are written and committed first (the workflow's activities read them), then the
+listing's workflow starts in `pending_survey`; if it cannot start, the rows written for this
+intake are removed again and the inspector gets a 503 to retry. The password and the report
+PDF are the workflow's first activities: the password never leaves the activity that mails it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+import structlog
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.service import RPCError
+
+from api.errors import ApiError
+from api.inspections.schemas import InspectionCreate
+from api.listings.workflow import ListingWorkflows
+from carflow.formatting import vehicle_title
+from carflow.links import inspection_reference, report_token_hash, report_url
+from carflow.settings import Settings
+from db.models import Inspection, InspectionCheckpoint, InspectionPhoto, Listing, Owner
+from workflows.listing_contract import ListingStart
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Intake:
+    owner: Owner
+    owner_created: bool
+    inspection: Inspection
+    listing: Listing
+    report_url: str
+
+
+async def create_inspection(
+    session: AsyncSession,
+    settings: Settings,
+    workflows: ListingWorkflows,
+    body: InspectionCreate,
+    *,
+    inspector_id: uuid.UUID | None,
+    inspector_name: str,
+) -> Intake:
+    email = body.owner.email.strip().lower()
+    owner = await session.scalar(select(Owner).where(Owner.email == email))
+    owner_created = owner is None
+    if owner is None:
+        owner = Owner(
+            email=email,
+            first_name=body.owner.first_name,
+            last_name=body.owner.last_name,
+            phone=body.owner.phone,
+        )
+        session.add(owner)
+        try:
+            await session.flush()
+        except IntegrityError:  # the same new owner's other inspection, posted at the same time
+            await session.rollback()
+            owner = await session.scalar(select(Owner).where(Owner.email == email))
+            if owner is None:
+                raise
+            owner_created = False
+    inspection_id = uuid.uuid4()
+    vehicle, report = body.vehicle, body.report
+    inspection = Inspection(
+        id=inspection_id,
+        owner_id=owner.id,
+        inspector_id=inspector_id,
+        report_token_hash=report_token_hash(settings, inspection_id),
+        reference=inspection_reference(inspection_id),
+        vehicle_make=vehicle.make,
+        vehicle_model=vehicle.model,
+        vehicle_version=vehicle.version,
+        vehicle_registration=vehicle.registration,
+        vehicle_vin=vehicle.vin,
+        vehicle_first_registration=vehicle.first_registration,
+        vehicle_mileage_km=vehicle.mileage_km,
+        vehicle_fuel=vehicle.fuel,
+        vehicle_gearbox=vehicle.gearbox,
+        vehicle_color=vehicle.color,
+        inspected_at=report.inspected_at,
+        inspection_place=report.place,
+        inspector_name=report.inspector_name or inspector_name,
+        summary=report.summary,
+    )
+    session.add(inspection)
+    await session.flush()
+    for position, checkpoint in enumerate(report.checkpoints, start=1):
+        session.add(
+            InspectionCheckpoint(
+                inspection_id=inspection_id,
+                position=position,
+                section=checkpoint.section,
+                label=checkpoint.label,
+                grade=checkpoint.grade,
+                comment=checkpoint.comment or None,
+            )
+        )
+    for position, photo in enumerate(report.photos, start=1):
+        session.add(
+            InspectionPhoto(
+                inspection_id=inspection_id, position=position, url=str(photo.url), caption=photo.caption
+            )
+        )
+    listing = Listing(
+        inspection_id=inspection_id,
+        owner_id=owner.id,
+        price_cents=body.listing.price_cents,
+        negotiable=body.listing.negotiable,
+        location=body.listing.location,
+        state="pending_survey",
+        state_version=0,
+    )
+    session.add(listing)
+    await session.commit()
+
+    start = ListingStart(
+        listing_id=str(listing.id),
+        owner_id=str(owner.id),
+        inspection_id=str(inspection_id),
+        summary=f"{vehicle_title(inspection)} {vehicle.registration} — inspection {inspection.reference}",
+        price_cents=listing.price_cents,
+        negotiable=listing.negotiable,
+        location=listing.location,
+        new_owner=owner_created,
+    )
+    try:
+        await workflows.start(start)
+    except Exception as err:
+        if isinstance(err, RPCError) and await workflows.exists(listing.id):
+            log.warning("listing_start_answer_lost", listing_id=str(listing.id))
+        else:
+            await _undo(session, listing, inspection, owner if owner_created else None)
+            if isinstance(err, RPCError):
+                log.warning("listing_start_failed", error=str(err)[:200])
+                raise ApiError(
+                    503,
+                    "temporal_unavailable",
+                    "Could not start the listing's workflow; nothing was created. Please retry.",
+                ) from None
+            raise
+    log.info(
+        "inspection_intake",
+        listing_id=str(listing.id),
+        inspection_id=str(inspection_id),
+        owner_created=owner_created,
+    )
+    return Intake(owner, owner_created, inspection, listing, report_url(settings, inspection_id))
+
+
+async def _undo(session: AsyncSession, listing: Listing, inspection: Inspection, owner: Owner | None) -> None:
+    await session.execute(delete(Listing).where(Listing.id == listing.id))
+    await session.execute(
+        delete(InspectionCheckpoint).where(InspectionCheckpoint.inspection_id == inspection.id)
+    )
+    await session.execute(delete(InspectionPhoto).where(InspectionPhoto.inspection_id == inspection.id))
+    await session.execute(delete(Inspection).where(Inspection.id == inspection.id))
+    if owner is not None:
+        await session.execute(delete(Owner).where(Owner.id == owner.id))
+    await session.commit()

@@ -1,0 +1,194 @@
+"""Reads of the listing read model, the public contact form, and the report PDF.
+
+Lists and searches read the database (DESIGN §2): the public search and detail see only
+publicly visible listings (published, or sold during their last month).
+
+The contact form is rate-limited, has a honeypot and length limits, and mails the owner.
+Only published, unsold listings take messages. The message is stored, then handed to the
+listing's workflow (`contact_owner` update), whose email activity mails the owner with the
+sender as Reply-To; history holds the message's id, not its text or the sender's address.
+
+The report PDF is the stored one, or rendered on the spot when the workflow has not made
+it yet (the page `/r/{token}` and the owner's download share it).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+import structlog
+from sqlalchemy import Select, delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from activities.reports import ReportRenderer, load_inspection, report_context
+from api.errors import ApiError
+from api.listings.schemas import ContactBody
+from api.listings.workflow import ActionRefused, ListingWorkflows, WorkflowGone
+from api.security import rate_limit
+from carflow.settings import Settings
+from db.documents import DocumentStore
+from db.models import ContactMessage, Inspection, Listing
+from statemachines.listing import accepts_contact
+from workflows.listing_contract import UPDATE_CONTACT_OWNER, ContactRequest
+
+log = structlog.get_logger(__name__)
+
+PAGE_SIZE = 20
+NOT_FOUND_EN = "No such listing."
+CONTACT_CLOSED_EN = "This vehicle has been sold: the seller no longer takes messages."
+
+
+@dataclass(frozen=True)
+class Row:
+    listing: Listing
+    inspection: Inspection
+
+
+# --- queries ----------------------------------------------------------------------------------
+
+
+async def public_row(session: AsyncSession, listing_id: uuid.UUID) -> Row | None:
+    """A listing the public may see (published, or sold while public in its last month)."""
+    found = (
+        await session.execute(
+            select(Listing, Inspection)
+            .join(Inspection, Inspection.id == Listing.inspection_id)
+            .options(selectinload(Inspection.checkpoints), selectinload(Inspection.photos))
+            .where(Listing.id == listing_id, Listing.publicly_visible.is_(True))
+        )
+    ).first()
+    return Row(found[0], found[1]) if found else None
+
+
+async def any_row(session: AsyncSession, listing_id: uuid.UUID) -> Row | None:
+    found = (
+        await session.execute(
+            select(Listing, Inspection)
+            .join(Inspection, Inspection.id == Listing.inspection_id)
+            .options(selectinload(Inspection.checkpoints), selectinload(Inspection.photos))
+            .where(Listing.id == listing_id)
+        )
+    ).first()
+    return Row(found[0], found[1]) if found else None
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    make: str | None = None
+    model: str | None = None
+    max_price_cents: int | None = None
+    location: str | None = None
+    page: int = 1
+    page_size: int = PAGE_SIZE
+
+
+def _search(query: SearchQuery) -> Select[Listing, Inspection]:
+    stmt = (
+        select(Listing, Inspection)
+        .join(Inspection, Inspection.id == Listing.inspection_id)
+        .where(Listing.publicly_visible.is_(True))
+    )
+    if query.make:
+        stmt = stmt.where(func.lower(Inspection.vehicle_make).contains(query.make.lower(), autoescape=True))
+    if query.model:
+        stmt = stmt.where(func.lower(Inspection.vehicle_model).contains(query.model.lower(), autoescape=True))
+    if query.location:
+        stmt = stmt.where(func.lower(Listing.location).contains(query.location.lower(), autoescape=True))
+    if query.max_price_cents is not None:
+        # A listing without a price (0 €) cannot be said to be under a budget.
+        stmt = stmt.where(Listing.price_cents > 0, Listing.price_cents <= query.max_price_cents)
+    return stmt
+
+
+async def search(session: AsyncSession, query: SearchQuery) -> tuple[list[Row], int]:
+    base = _search(query)
+    total = int(await session.scalar(select(func.count()).select_from(base.subquery())) or 0)
+    result = await session.execute(
+        base.order_by(Listing.published_at.desc(), Listing.created_at.desc(), Listing.id)
+        .limit(query.page_size)
+        .offset((query.page - 1) * query.page_size)
+    )
+    return [Row(listing, inspection) for listing, inspection in result.all()], total
+
+
+# --- the contact form -------------------------------------------------------------------------
+
+
+async def send_contact(
+    session: AsyncSession,
+    workflows: ListingWorkflows | None,
+    listing_id: uuid.UUID,
+    body: ContactBody,
+    *,
+    ip: str,
+    now: datetime,
+) -> bool:
+    """True when the message was passed on; False when the honeypot caught it (say "sent")."""
+    row = await public_row(session, listing_id)
+    if row is None:
+        raise ApiError(404, "not_found", NOT_FOUND_EN)
+    if not accepts_contact(row.listing.state):
+        raise ApiError(409, "contact_closed", CONTACT_CLOSED_EN, state=row.listing.state)
+    for limit, subject in (
+        (rate_limit.CONTACT_PER_IP, ip),
+        (rate_limit.CONTACT_PER_LISTING, str(listing_id)),
+    ):
+        verdict = await rate_limit.hit(session, limit, subject, now)
+        if not verdict.allowed:
+            raise ApiError(
+                429,
+                "too_many_requests",
+                "Too many messages sent; please try again later.",
+                headers={"Retry-After": str(verdict.retry_after_s)},
+            )
+    if body.website:
+        log.info("contact_honeypot", listing_id=str(listing_id))
+        return False
+    if workflows is None:
+        raise ApiError(503, "temporal_unavailable", "Temporal is not reachable; please retry in a moment.")
+    message = ContactMessage(
+        listing_id=listing_id, name=body.name, email=str(body.email), phone=body.phone, message=body.message
+    )
+    session.add(message)
+    await session.commit()
+    try:
+        await workflows.fire(
+            listing_id,
+            UPDATE_CONTACT_OWNER,
+            ContactRequest(message_id=str(message.id)),
+            update_id=f"contact-{message.id}",
+        )
+    except (ActionRefused, WorkflowGone) as err:
+        await session.execute(delete(ContactMessage).where(ContactMessage.id == message.id))
+        await session.commit()
+        state = err.details.get("state") if isinstance(err, ActionRefused) else "archived"
+        raise ApiError(409, "contact_closed", CONTACT_CLOSED_EN, state=state) from None
+    except Exception:
+        await session.execute(delete(ContactMessage).where(ContactMessage.id == message.id))
+        await session.commit()
+        raise
+    return True
+
+
+# --- the report -------------------------------------------------------------------------------
+
+
+async def report_pdf(
+    session: AsyncSession, settings: Settings, inspection_id: uuid.UUID
+) -> tuple[bytes, Inspection]:
+    """The stored report PDF; rendered now if the workflow has not made it yet."""
+    store = DocumentStore(settings.documents_dir)
+    inspection = await load_inspection(session, inspection_id)
+    if inspection is None:
+        raise ApiError(404, "not_found", "No such report.")
+    if inspection.report_pdf_sha256:
+        stored = store.get(inspection.report_pdf_sha256)
+        if stored is not None:
+            return stored, inspection
+    pdf = await ReportRenderer().pdf_async(report_context(inspection))
+    inspection.report_pdf_sha256 = store.put(pdf)
+    await session.commit()
+    return pdf, inspection

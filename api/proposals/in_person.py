@@ -1,0 +1,100 @@
+"""Face-to-face signing: the dealer enters the buyer's bank details, the buyer receives a
+6-digit code by SMS (sent by the workflow's activity) and reads it out; the right code signs.
+
+Codes live 10 minutes and allow 5 tries; only their salted hash is stored. Asking again for
+a code while signing restarts signing (abandon, then start again) with a fresh code.
+"""
+
+from __future__ import annotations
+
+import hmac
+from datetime import UTC, datetime
+
+from fastapi import Request
+from sqlalchemy import select, update
+
+from api.errors import ApiError
+from api.proposals.service import ProposalService, client_ip
+from carflow.iban import IbanVault, InvalidIban, mask_iban, normalize_iban
+from carflow.onetime_codes import CODE_TTL, MAX_TRIES, hash_code
+from db.models import Proposal, SigningCode
+from workflows.proposal_contract import EventRequest, ProposalStatus, SignatureAuditData
+
+
+def masked_mobile(mobile: str) -> str:
+    digits = "".join(c for c in mobile if c.isdigit())
+    return f"{'*' * max(len(digits) - 2, 0)}{digits[-2:]}"
+
+
+async def start(
+    service: ProposalService, row: Proposal, iban: str, account_holder: str, cg_accepted: bool
+) -> ProposalStatus:
+    errors = []
+    if not cg_accepted:
+        errors.append({"field": "cg_accepted", "message": "the buyer must accept the general conditions"})
+    try:
+        compact = normalize_iban(iban)
+    except InvalidIban as exc:
+        errors.append({"field": "iban", "message": str(exc)})
+    holder = " ".join(account_holder.split())
+    if not 2 <= len(holder) <= 200:
+        errors.append({"field": "account_holder", "message": "the account holder's name is required"})
+    if errors:
+        summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
+        raise ApiError(422, "validation_error", f"Invalid request: {summary}", fields=errors)
+
+    state, allowed = await service.allowed_now(row)
+    if state == "signing":
+        # A new code was asked for (lost SMS, locked or expired code): start signing afresh.
+        await service.fire(row, "abandon", EventRequest(actor="dealer", reason="new_code"))
+    now = datetime.now(UTC)
+    row.iban_encrypted = IbanVault(service.settings).encrypt(compact)
+    row.iban_masked = mask_iban(compact)
+    row.account_holder = holder
+    row.conditions_accepted_at = now
+    try:
+        status = await service.fire(row, "start_in_person", EventRequest(actor="dealer"))
+    except BaseException:
+        await service.session.rollback()
+        raise
+    await service.session.commit()
+    return status
+
+
+async def confirm(service: ProposalService, row: Proposal, code: str, request: Request) -> ProposalStatus:
+    session = service.session
+    latest = await session.scalar(
+        select(SigningCode)
+        .where(SigningCode.proposal_id == row.id)
+        .order_by(SigningCode.issued_at.desc())
+        .limit(1)
+    )
+    if latest is None:
+        raise ApiError(
+            409, "no_code", "No signing code was sent for this proposal: start in-person signing first."
+        )
+    if datetime.now(UTC) - latest.issued_at > CODE_TTL:
+        raise ApiError(409, "code_expired", "The code has expired (10 minutes): ask for a new one.")
+    # Counting the try and checking the limit in one statement: concurrent tries cannot
+    # exceed the limit.
+    counted = await session.execute(
+        update(SigningCode)
+        .where(SigningCode.id == latest.id, SigningCode.tries < MAX_TRIES)
+        .values(tries=SigningCode.tries + 1)
+    )
+    await session.commit()
+    if not counted.rowcount:  # type: ignore[attr-defined]
+        raise ApiError(409, "code_locked", f"{MAX_TRIES} wrong codes: ask for a new code.")
+    await session.refresh(latest)
+    if not hmac.compare_digest(latest.code_hash, hash_code(code.strip(), latest.attempt_key)):
+        left = MAX_TRIES - latest.tries
+        if left <= 0:
+            raise ApiError(409, "code_locked", f"{MAX_TRIES} wrong codes: ask for a new code.")
+        raise ApiError(422, "wrong_code", f"Wrong code: {left} tries left.", tries_left=left)
+    audit = SignatureAuditData(
+        method="sms_code",
+        signer_name=f"{row.buyer_first_name} {row.buyer_last_name}",
+        ip=client_ip(request),
+        user_agent=request.headers.get("user-agent", "")[:300],
+    )
+    return await service.fire(row, "sign", EventRequest(actor="dealer", audit=audit))

@@ -1,0 +1,223 @@
+"""The dealer's proposal API (DESIGN §5): create, list, read, send, correct, replace, cancel.
+
+Lists read the database's read model; actions on one proposal go through its workflow.
+A dealer only ever sees their own proposals: anyone else's is a 404, like a missing one.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, Query, Request, Response
+
+from api.body_limit import body_limited_route
+from api.deps import CurrentDealer, SessionDep
+from api.errors import ApiError
+from api.proposals import in_person
+from api.proposals.deps import ReadService, RemoteSaleDealer, Service
+from api.proposals.schemas import (
+    InPersonConfirm,
+    InPersonStart,
+    ProposalCreate,
+    ProposalDetail,
+    ProposalPage,
+    SellerPage,
+)
+from api.proposals.views import get_owned_proposal, list_proposals, list_sellers
+from db.documents import DocumentStore
+from statemachines.proposal import ProposalState
+from workflows.proposal_contract import EventRequest
+
+router = APIRouter(prefix="/api/v1", tags=["proposals"], route_class=body_limited_route())
+
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="Retrying with the same key and body returns the same proposal.",
+    ),
+]
+
+_DEALER_EVENT = EventRequest(actor="dealer")
+
+
+@router.post("/proposals", status_code=201, response_model=ProposalDetail, summary="Create a proposal")
+async def create_proposal(
+    _dealer: RemoteSaleDealer,
+    service: Service,
+    body: ProposalCreate,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> ProposalDetail:
+    created = await service.create(body, idempotency_key)
+    if created.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return created.detail
+
+
+@router.get("/proposals", response_model=ProposalPage, summary="List the dealer's proposals")
+async def get_proposals(
+    dealer: CurrentDealer,
+    session: SessionDep,
+    state: Annotated[ProposalState | None, Query(description="Only proposals in this state.")] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=100, description="Buyer name or email, vehicle, or contract number."),
+    ] = None,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> ProposalPage:
+    return await list_proposals(
+        session,
+        dealer.id,
+        state=state.value if state is not None else None,
+        q=q,
+        page=page,
+        page_size=page_size,
+    )
+
+
+@router.get("/proposals/{proposal_id}", response_model=ProposalDetail, summary="One proposal")
+async def get_proposal(proposal_id: str, service: ReadService) -> ProposalDetail:
+    row = await get_owned_proposal(service.session, service.dealer.id, proposal_id)
+    return await service.detail(row)
+
+
+@router.patch(
+    "/proposals/{proposal_id}",
+    response_model=ProposalDetail,
+    summary="Correct the buyer's email/mobile or the seller's details",
+)
+async def patch_proposal(
+    proposal_id: str,
+    service: Service,
+    # Any object is accepted here so a non-editable field gets 409 requires_new_proposal
+    # (with the list of such fields) rather than a generic 422.
+    body: Annotated[
+        dict[str, Any],
+        Body(
+            description="Only `buyer.email`, `buyer.mobile` and `seller.{name,email,phone}` may be given.",
+            examples=[{"buyer": {"email": "jeanne@example.org"}, "seller": {"phone": "01 23 45 67 89"}}],
+        ),
+    ],
+) -> ProposalDetail:
+    row = await get_owned_proposal(service.session, service.dealer.id, proposal_id)
+    return await service.patch(row, body)
+
+
+@router.post(
+    "/proposals/{proposal_id}/replace",
+    status_code=201,
+    response_model=ProposalDetail,
+    summary="Create a new proposal replacing this one, and cancel this one",
+)
+async def replace_proposal(
+    proposal_id: str,
+    _dealer: RemoteSaleDealer,
+    service: Service,
+    body: ProposalCreate,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> ProposalDetail:
+    old = await get_owned_proposal(service.session, service.dealer.id, proposal_id)
+    created = await service.create(body, idempotency_key, replaces=old)
+    if created.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return created.detail
+
+
+@router.post("/proposals/{proposal_id}/send", response_model=ProposalDetail, summary="Email it to the buyer")
+async def send_proposal(proposal_id: str, _dealer: RemoteSaleDealer, service: Service) -> ProposalDetail:
+    row = await get_owned_proposal(service.session, service.dealer.id, proposal_id)
+    return await service.fire_and_show(row, "send_to_buyer", _DEALER_EVENT)
+
+
+@router.post(
+    "/proposals/{proposal_id}/resend",
+    response_model=ProposalDetail,
+    summary="Email it to the buyer again (never extends its validity)",
+)
+async def resend_proposal(proposal_id: str, service: Service) -> ProposalDetail:
+    row = await get_owned_proposal(service.session, service.dealer.id, proposal_id)
+    return await service.fire_and_show(row, "resend", _DEALER_EVENT)
+
+
+@router.post("/proposals/{proposal_id}/cancel", response_model=ProposalDetail, summary="Cancel it")
+async def cancel_proposal(proposal_id: str, service: Service) -> ProposalDetail:
+    row = await get_owned_proposal(service.session, service.dealer.id, proposal_id)
+    return await service.fire_and_show(row, "cancel", _DEALER_EVENT)
+
+
+@router.post(
+    "/proposals/{proposal_id}/withdrawal",
+    response_model=ProposalDetail,
+    summary="Record the buyer's withdrawal, on their behalf, inside the legal window",
+)
+async def withdraw_proposal(proposal_id: str, service: Service) -> ProposalDetail:
+    row = await get_owned_proposal(service.session, service.dealer.id, proposal_id)
+    return await service.fire_and_show(row, "withdraw", _DEALER_EVENT)
+
+
+@router.post(
+    "/proposals/{proposal_id}/in-person",
+    response_model=ProposalDetail,
+    summary="Face to face: record the bank details and text the buyer a signing code",
+)
+async def start_in_person(
+    proposal_id: str, body: InPersonStart, _dealer: RemoteSaleDealer, service: Service
+) -> ProposalDetail:
+    row = await get_owned_proposal(service.session, service.dealer.id, proposal_id)
+    status = await in_person.start(service, row, body.iban, body.account_holder, body.cg_accepted)
+    await service.session.refresh(row)  # the workflow projected its new state meanwhile
+    return await service.detail(row, status)
+
+
+@router.post(
+    "/proposals/{proposal_id}/in-person/confirm",
+    response_model=ProposalDetail,
+    summary="Face to face: the code the buyer read out signs the contract",
+)
+async def confirm_in_person(
+    proposal_id: str, body: InPersonConfirm, request: Request, service: Service
+) -> ProposalDetail:
+    row = await get_owned_proposal(service.session, service.dealer.id, proposal_id)
+    status = await in_person.confirm(service, row, body.code, request)
+    await service.session.refresh(row)
+    return await service.detail(row, status)
+
+
+@router.get(
+    "/proposals/{proposal_id}/documents/{name}.pdf",
+    summary="The signed contract (`signed`) or the general conditions (`conditions`) of a proposal",
+    response_class=Response,
+)
+async def proposal_document(proposal_id: str, name: str, request: Request, service: ReadService) -> Response:
+    row = await get_owned_proposal(service.session, service.dealer.id, proposal_id)
+    digest = {"signed": row.signed_pdf_sha256, "conditions": row.conditions_pdf_sha256}.get(name)
+    content = DocumentStore(service.settings.documents_dir).get(digest) if digest else None
+    if content is None and name == "conditions":
+        content = await request.app.state.documents.general_conditions_async(row.product_kind)
+    if content is None:
+        raise ApiError(404, "not_found", f"No {name} document for this proposal (yet).")
+    filename = (
+        f"contrat-{row.contract_number}-signe.pdf"
+        if name == "signed"
+        else f"conditions-{row.product_kind}.pdf"
+    )
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+    )
+
+
+@router.get("/sellers", response_model=SellerPage, summary="The dealer's saved seller profiles")
+async def get_sellers(
+    dealer: CurrentDealer,
+    session: SessionDep,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> SellerPage:
+    return await list_sellers(session, dealer.id, page=page, page_size=page_size)
