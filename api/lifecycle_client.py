@@ -36,6 +36,8 @@ from workflows.contract import (
     REFUSED_ERROR_TYPE,
     LifecycleKind,
 )
+from workflows.listing_contract import LISTING, ListingStatus
+from workflows.proposal_contract import PROPOSAL, ProposalStatus
 
 log = structlog.get_logger(__name__)
 
@@ -83,7 +85,7 @@ class EventRefused(ApiError):
         reason: str | None = None,
         *,
         code: str | None = None,
-        verb_: str | None = None,
+        as_verb: str | None = None,
     ) -> None:
         if code == SURVEY_REQUIRED:
             super().__init__(
@@ -95,7 +97,7 @@ class EventRefused(ApiError):
                 allowed_events=allowed or ["complete_survey"],
             )
             return
-        message = f"cannot {verb_ or verb(kind, event)} a {kind.name} in state {state}"
+        message = f"cannot {as_verb or verb(kind, event)} a {kind.name} in state {state}"
         # The machine adds a reason when the state alone does not explain the refusal
         # (the withdrawal window has ended, the listing takes no messages).
         if reason and not reason.startswith("cannot "):
@@ -236,3 +238,15 @@ class LifecycleClient(Generic[StatusT]):
         return ApiError(
             409, "event_failed", f"could not {verb(self.kind, event)} the {self.kind.name}: {message}"
         )
+
+
+ProposalWorkflows = LifecycleClient[ProposalStatus]
+ListingWorkflows = LifecycleClient[ListingStatus]
+
+
+def proposal_workflows(client: Client, settings: Settings) -> ProposalWorkflows:
+    return LifecycleClient(client, settings, PROPOSAL)
+
+
+def listing_workflows(client: Client, settings: Settings) -> ListingWorkflows:
+    return LifecycleClient(client, settings, LISTING)

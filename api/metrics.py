@@ -1,8 +1,9 @@
-"""The API's Prometheus endpoint `/metrics`: requests and latency by route, proposals by state.
+"""The API's Prometheus endpoint `/metrics`: requests and latency by route, lifecycles by state.
 
 Requests are labelled by route template (`/api/v1/proposals/{proposal_id}`), never by raw
 path, so ids do not explode the series; a path no route matches counts as `<unmatched>`.
-The proposal gauges are read from the database read model at scrape time. Each app has its
+The gauges of each kind of lifecycle (proposals, listings: `api/lifecycles.py`) are read
+from the database read model at scrape time. Each app has its
 own registry, so several apps in one process (tests) do not collide.
 """
 
@@ -23,8 +24,7 @@ from prometheus_client import (
 )
 from sqlalchemy import func, select
 
-from db.models import Proposal
-from statemachines.proposal import PROPOSAL_STATES
+from api.lifecycles import LIFECYCLES
 
 log = structlog.get_logger(__name__)
 
@@ -46,17 +46,23 @@ class ApiMetrics:
             ["method", "route"],
             registry=self.registry,
         )
-        self.proposals = Gauge(
-            "carflow_proposals",
-            "Proposals by lifecycle state (database read model, read at scrape time).",
-            ["state"],
-            registry=self.registry,
-        )
-        self.email_failed = Gauge(
-            "carflow_proposals_email_failed",
-            "Proposals whose email sending gave up and waits for an ADV retry.",
-            registry=self.registry,
-        )
+        self.by_state = {
+            lifecycle.kind.name: Gauge(
+                f"carflow_{lifecycle.kind.name}s",
+                f"{lifecycle.kind.name.capitalize()}s by lifecycle state (read model, at scrape time).",
+                ["state"],
+                registry=self.registry,
+            )
+            for lifecycle in LIFECYCLES
+        }
+        self.email_failed = {
+            lifecycle.kind.name: Gauge(
+                f"carflow_{lifecycle.kind.name}s_email_failed",
+                f"{lifecycle.kind.name.capitalize()}s whose side effect gave up and waits for an ADV retry.",
+                registry=self.registry,
+            )
+            for lifecycle in LIFECYCLES
+        }
         self.database_up = Gauge(
             "carflow_metrics_database_up",
             "1 when the database answered the last scrape's queries.",
@@ -79,23 +85,27 @@ class ApiMetrics:
             self.latency.labels(request.method, template).observe(time.perf_counter() - started)
 
     async def refresh_from_database(self, request: Request) -> None:
+        counts: dict[str, tuple[dict[str, int], int]] = {}
         try:
             async with request.app.state.session_factory() as session:
-                by_state = dict(
-                    (
-                        await session.execute(select(Proposal.state, func.count()).group_by(Proposal.state))
+                for lifecycle in LIFECYCLES:
+                    table = lifecycle.table
+                    by_state = (
+                        await session.execute(select(table.state, func.count()).group_by(table.state))
                     ).all()
-                )
-                failed = await session.scalar(
-                    select(func.count()).select_from(Proposal).where(Proposal.email_failed.is_(True))
-                )
+                    failed = await session.scalar(
+                        select(func.count()).select_from(table).where(table.email_failed.is_(True))
+                    )
+                    counts[lifecycle.kind.name] = (dict(by_state), failed or 0)  # type: ignore[arg-type]
         except Exception as exc:  # noqa: BLE001 - a scrape must answer even when the database does not
             log.warning("metrics_database_unavailable", error=str(exc).splitlines()[0][:200])
             self.database_up.set(0)
             return
-        for state in sorted(set(PROPOSAL_STATES) | set(by_state)):
-            self.proposals.labels(state).set(by_state.get(state, 0))
-        self.email_failed.set(failed or 0)
+        for lifecycle in LIFECYCLES:
+            by_state, failed = counts[lifecycle.kind.name]
+            for state in sorted(set(lifecycle.states) | set(by_state)):
+                self.by_state[lifecycle.kind.name].labels(state).set(by_state.get(state, 0))
+            self.email_failed[lifecycle.kind.name].set(failed)
         self.database_up.set(1)
 
 

@@ -208,6 +208,10 @@ class ListingMachine(LifecycleMachine):
     def surveyed(self) -> bool:
         return not self.pending_survey.is_active
 
+    def is_sold(self) -> bool:
+        """Sold and in its last month: marking it sold again changes nothing."""
+        return bool(self.sold.is_active)
+
     # --- refusals ---------------------------------------------------------------------------------
 
     def _gate(self, event: str) -> Refusal | None:
@@ -218,6 +222,10 @@ class ListingMachine(LifecycleMachine):
     def _not_in_state(self, event: str) -> str:
         if event == ListingEvent.CONTACT_OWNER:
             return f"a listing in state {self.state} takes no messages"
+        if self.archived.is_active:
+            return "the listing is archived since its sale"
+        if event == ListingEvent.COMPLETE_SURVEY:
+            return "the survey is already completed"
         return f"cannot {self._verb(event)} a listing in state {self.state}"
 
     # --- guards: read-only. Publishing is opt-in, so an owner whose answer is missing stays

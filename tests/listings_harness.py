@@ -16,7 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.inspections.schemas import InspectionCreate
 from api.inspections.service import Intake, create_inspection
-from api.listings.workflow import ListingWorkflows
+from api.lifecycle_client import listing_workflows
 from carflow.settings import Settings
 from db.models import Listing
 from support import Sink
@@ -85,7 +85,7 @@ class ListingHarness:
         self.session_factory = session_factory
         self.env = env
         self.client: Client = env.client
-        self.workflows = ListingWorkflows(env.client, settings)
+        self.workflows = listing_workflows(env.client, settings)
 
     async def intake(self, body: dict[str, Any] | None = None) -> Intake:
         model = InspectionCreate.model_validate(body or intake_body())

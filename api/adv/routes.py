@@ -23,7 +23,7 @@ router = APIRouter(prefix="/api/v1/adv", tags=["adv"])
 
 Kind = Literal["proposal", "listing"]
 # What each retry result answers with (done is 200).
-RETRY_STATUS = {"not_found": 404, "not_running": 409, "nothing_to_retry": 409, "failed": 503}
+RETRY_STATUS = {"not_found": 404, "not_running": 409, "failed": 503}
 
 
 def item_out(item: WorkflowItem) -> WorkflowOut:

@@ -39,20 +39,15 @@ from temporalio.service import RPCError, RPCStatusCode
 from carflow.settings import Settings
 from db.accounts import Principal
 from db.models import AdvAuditEntry, Inspection, Listing, OutboxEmail, Proposal
-from statemachines.listing import LISTING_FINAL_STATES
-from statemachines.proposal import PROPOSAL_FINAL_STATES, ProposalState
-from workflows import listing_contract, proposal_contract
-from workflows.search_attributes import EMAIL_FAILED, LISTING_STATE, PROPOSAL_STATE
+from statemachines.proposal import Actor, from_read_model
+from workflows.contract import SIGNAL_RETRY_EMAILS
+from workflows.kinds import KINDS, kind_of
+from workflows.listing_contract import LISTING
+from workflows.proposal_contract import PROPOSAL
+from workflows.search_attributes import EMAIL_FAILED
 
 log = structlog.get_logger("adv")
 
-KINDS = ("proposal", "listing")
-# The signal that makes each kind of workflow try its failed side effects again (it clears
-# EmailFailed); failing or paused activities are reset besides.
-RETRY_SIGNALS: dict[str, str] = {
-    "proposal": proposal_contract.SIGNAL_RETRY_EMAILS,
-    "listing": listing_contract.SIGNAL_RETRY_EMAILS,
-}
 DESCRIBE_CONCURRENCY = 16
 RPC_TIMEOUT = timedelta(seconds=5)
 VISIBILITY_LIMIT = 5000
@@ -63,15 +58,6 @@ ACTIVITY_PAUSED = "activity_paused"
 ACTIVITY_FAILING = "activity_failing"
 EMAIL_FAILED_CAUSE = "email_failed"
 SIGNING_OPEN = "signing_open"
-
-
-def workflow_id_for(kind: str, target_id: str) -> str:
-    return f"{kind}-{target_id}"
-
-
-def split_workflow_id(workflow_id: str) -> tuple[str, str] | None:
-    kind, sep, target_id = workflow_id.partition("-")
-    return (kind, target_id) if sep and kind in KINDS and target_id else None
 
 
 def temporal_ui_url(settings: Settings, workflow_id: str) -> str:
@@ -134,7 +120,7 @@ class RetryOutcome:
     kind: str
     id: str
     workflow_id: str
-    result: str  # done | not_found | not_running | nothing_to_retry | failed
+    result: str  # done | not_found | not_running | failed
     message: str
     actions: list[str] = field(default_factory=list)
     reason_before: str | None = None
@@ -177,7 +163,7 @@ class AdvOperations:
     async def item(self, kind: str, target_id: str) -> WorkflowItem | None:
         """One workflow as ADV sees it, or None when it is not running."""
         candidate = await self._read_model(kind, target_id) or _Candidate(
-            kind, target_id, workflow_id_for(kind, target_id)
+            kind, target_id, KINDS[kind].workflow_id(target_id)
         )
         [found] = await self._describe_all([candidate])
         return found
@@ -185,14 +171,13 @@ class AdvOperations:
     async def _candidates(self) -> list[_Candidate]:
         found = {c.workflow_id: c for c in await self._read_model_candidates()}
         async for execution in self._running_from_visibility():
-            parsed = split_workflow_id(execution.id)
+            parsed = kind_of(execution.id)
             if parsed is None:
                 continue  # not a Carflow lifecycle (probes, batch jobs)
-            candidate = found.get(execution.id) or _Candidate(parsed[0], parsed[1], execution.id)
+            kind, target_id = parsed
+            candidate = found.get(execution.id) or _Candidate(kind.name, target_id, execution.id)
             attributes = execution.typed_search_attributes
-            candidate.state = (
-                candidate.state or attributes.get(PROPOSAL_STATE) or attributes.get(LISTING_STATE)
-            )
+            candidate.state = candidate.state or attributes.get(kind.state_attribute)
             candidate.email_failed = candidate.email_failed or bool(attributes.get(EMAIL_FAILED))
             candidate.started_at = candidate.started_at or execution.start_time
             if not candidate.in_read_model:
@@ -203,31 +188,31 @@ class AdvOperations:
     async def _read_model_candidates(self, only: tuple[str, uuid.UUID] | None = None) -> list[_Candidate]:
         """Proposals and listings whose lifecycle is not over, or that wait for an email retry."""
         found = []
-        if only is None or only[0] == "proposal":
+        if only is None or only[0] == PROPOSAL.name:
             query = select(Proposal)
             if only is None:
                 query = query.where(
-                    or_(Proposal.state.not_in(list(PROPOSAL_FINAL_STATES)), Proposal.email_failed.is_(True))
+                    or_(Proposal.state.not_in(list(PROPOSAL.final_states)), Proposal.email_failed.is_(True))
                 )
             else:
                 query = query.where(Proposal.id == only[1])
             for proposal in await self.session.scalars(query):
-                candidate = self._from_row("proposal", proposal)
+                candidate = self._from_row(PROPOSAL.name, proposal)
                 candidate.label = (
                     f"{proposal.buyer_first_name} {proposal.buyer_last_name} · {proposal.vehicle_make} "
                     f"{proposal.vehicle_model} {proposal.vehicle_registration} · {proposal.contract_number}"
                 )
                 found.append(candidate)
-        if only is None or only[0] == "listing":
+        if only is None or only[0] == LISTING.name:
             listings = select(Listing, Inspection).join(Inspection, Listing.inspection_id == Inspection.id)
             if only is None:
                 listings = listings.where(
-                    or_(Listing.state.not_in(list(LISTING_FINAL_STATES)), Listing.email_failed.is_(True))
+                    or_(Listing.state.not_in(list(LISTING.final_states)), Listing.email_failed.is_(True))
                 )
             else:
                 listings = listings.where(Listing.id == only[1])
             for listing, inspection in (await self.session.execute(listings)).all():
-                candidate = self._from_row("listing", listing)
+                candidate = self._from_row(LISTING.name, listing)
                 candidate.label = (
                     f"{inspection.vehicle_make} {inspection.vehicle_model} {inspection.vehicle_registration}"
                     f" · expertise {inspection.reference}"
@@ -239,7 +224,7 @@ class AdvOperations:
         return _Candidate(
             kind,
             str(row.id),
-            workflow_id_for(kind, str(row.id)),
+            KINDS[kind].workflow_id(row.id),
             state=row.state,
             started_at=row.created_at,
             in_read_model=True,
@@ -311,7 +296,7 @@ class AdvOperations:
         problems: list[_Problem] = []
         if description is not None:
             attributes = description.typed_search_attributes
-            item.state = item.state or attributes.get(PROPOSAL_STATE) or attributes.get(LISTING_STATE)
+            item.state = item.state or attributes.get(KINDS[candidate.kind].state_attribute)
             item.email_failed = item.email_failed or bool(attributes.get(EMAIL_FAILED))
             item.started_at = item.started_at or description.start_time
             if item.label is None:
@@ -427,8 +412,11 @@ class AdvOperations:
             log.warning("adv_history_unavailable", workflow_id=description.id, error=str(err)[:200])
 
     def _signing_problem(self, candidate: _Candidate) -> list[_Problem]:
-        if candidate.kind != "proposal" or candidate.state != ProposalState.SIGNING:
+        if candidate.kind != PROPOSAL.name or candidate.state is None:
             return []
+        waiting = from_read_model(candidate.state, expires_at=None, withdrawal_deadline=None)
+        if not waiting.can("sign", now=self.now(), actor=Actor.BUYER):
+            return []  # not waiting for the buyer's signature
         if candidate.updated_at is None:
             return []  # known from visibility only: no reliable start of signing
         threshold = timedelta(hours=self.settings.adv_signing_stuck_hours)
@@ -470,7 +458,7 @@ class AdvOperations:
 
     async def retry(self, kind: str, target_id: str) -> RetryOutcome:
         """Resume a workflow: its retry signal, and a reset of any failing or paused activity."""
-        workflow_id = workflow_id_for(kind, target_id)
+        workflow_id = KINDS[kind].workflow_id(target_id)
         outcome = RetryOutcome(kind, target_id, workflow_id, "failed", "")
         if await self._read_model(kind, target_id) is None:
             outcome.result, outcome.message = "not_found", f"no {kind} {target_id}"
@@ -492,22 +480,15 @@ class AdvOperations:
         current = await self.item(kind, target_id)
         outcome.reason_before = current.reason if current is not None else None
 
-        signal = RETRY_SIGNALS.get(kind)
         try:
-            if signal is not None:
-                await handle.signal(signal, rpc_timeout=RPC_TIMEOUT)
-                outcome.actions.append(f"signal {signal}")
+            # Every lifecycle listens to it: its failed side effect is tried again.
+            await handle.signal(SIGNAL_RETRY_EMAILS, rpc_timeout=RPC_TIMEOUT)
+            outcome.actions.append(f"signal {SIGNAL_RETRY_EMAILS}")
             for pending in description.raw_description.pending_activities:
                 if pending.paused or _failures(pending) > 0:
                     outcome.actions.append(await self._reset_activity(description, pending))
         except RPCError as err:
             outcome.message = f"Temporal refused: {err.message[:200]}"
-            return outcome
-        if not outcome.actions:
-            outcome.result = "nothing_to_retry"
-            outcome.message = (
-                f"{kind} workflows have no retry signal and no activity of {workflow_id} is failing"
-            )
             return outcome
         outcome.result = "done"
         outcome.message = "; ".join(outcome.actions)

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from activities.signature import SignatureProvider, build_provider
 from api.buyer.service import BuyerService
 from api.deps import OptionalTemporalDep, SessionDep, SettingsDep
-from api.proposals.workflow import ProposalWorkflows
+from api.lifecycle_client import proposal_workflows
 from carflow.settings import Settings
 
 
@@ -17,7 +17,7 @@ async def get_buyer_service(
     request: Request, session: SessionDep, settings: SettingsDep, client: OptionalTemporalDep
 ) -> BuyerService:
     # Without Temporal, reads fall back to the read model; steps answer 503.
-    workflows = ProposalWorkflows(client, settings) if client is not None else None
+    workflows = proposal_workflows(client, settings) if client is not None else None
     return BuyerService(session, settings, workflows, request.app.state.documents)
 
 

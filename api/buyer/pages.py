@@ -63,8 +63,8 @@ def check_csrf(request: Request, token: str, submitted: str) -> None:
 
 async def current(buyer: BuyerService, token: str) -> dict[str, Any]:
     proposal, dealer = await buyer.find(token)
-    state, allowed, _ = await buyer.status(proposal)
-    return buyer.view(proposal, dealer, state, allowed)
+    machine, _ = await buyer.status(proposal)
+    return buyer.view(proposal, dealer, machine)
 
 
 async def step_failed(

@@ -28,7 +28,7 @@ async def accept(token: str, body: AcceptBody, buyer: Buyer) -> dict[str, Any]:
         token, AcceptForm(body.cg_accepted, body.iban, body.account_holder, body.no_claim_since_sent)
     )
     _, dealer = await buyer.find(token)
-    view = buyer.view(proposal, dealer, status.state, status.allowed_events)
+    view = buyer.view(proposal, dealer, status)
     if status.state == "declined":
         view["message"] = (
             "Un sinistre étant survenu depuis l'envoi de la proposition, elle ne peut pas être signée en "
@@ -41,21 +41,21 @@ async def accept(token: str, body: AcceptBody, buyer: Buyer) -> dict[str, Any]:
 async def sign(token: str, body: SignBody, request: Request, buyer: Buyer) -> dict[str, Any]:
     proposal, status = await buyer.sign(token, body.full_name, request)
     _, dealer = await buyer.find(token)
-    return buyer.view(proposal, dealer, status.state, status.allowed_events)
+    return buyer.view(proposal, dealer, status)
 
 
 @router.post("/{token}/withdraw", summary="Withdraw from a signed contract, inside the legal window")
 async def withdraw(token: str, buyer: Buyer) -> dict[str, Any]:
     proposal, status = await buyer.simple(token, "withdraw")
     _, dealer = await buyer.find(token)
-    return buyer.view(proposal, dealer, status.state, status.allowed_events)
+    return buyer.view(proposal, dealer, status)
 
 
 @router.post("/{token}/decline", summary="Refuse the proposal")
 async def decline(token: str, buyer: Buyer) -> dict[str, Any]:
     proposal, status = await buyer.simple(token, "decline")
     _, dealer = await buyer.find(token)
-    return buyer.view(proposal, dealer, status.state, status.allowed_events)
+    return buyer.view(proposal, dealer, status)
 
 
 @router.get("/{token}/contract.pdf", summary="The contract to review before signing")

@@ -21,22 +21,18 @@ from activities.contract_context import contract_context
 from activities.documents import DocumentRenderer
 from activities.signature import SignatureProvider, signer_for
 from api.errors import ApiError
+from api.lifecycle_client import EventRefused, ProposalWorkflows, WorkflowGone
 from api.proposals.service import client_ip
-from api.proposals.workflow import (
-    EventRefused,
-    ProposalWorkflows,
-    WorkflowGone,
-    read_model_allowed_events,
-    user_events,
-)
+from api.proposals.views import lifecycle_of
 from carflow.formatting import euros, french_date
 from carflow.iban import IbanVault, InvalidIban, mask_iban, normalize_iban
 from carflow.links import buyer_page_url
 from carflow.settings import Settings
 from carflow.tokens import hash_token
 from db.documents import DocumentStore
-from db.models import Dealer, Proposal
-from workflows.proposal_contract import EventRequest, ProposalStatus, SignatureAuditData
+from db.models import Dealer, Proposal, utcnow
+from statemachines.proposal import Actor, ProposalMachine
+from workflows.proposal_contract import PROPOSAL, EventRequest, ProposalStatus, SignatureAuditData
 
 UNKNOWN_LINK = (
     "Ce lien ne correspond à aucune proposition. S'il vient de vous être envoyé, réessayez un peu "
@@ -97,18 +93,21 @@ class BuyerService:
         assert dealer is not None
         return proposal, dealer
 
-    async def status(self, proposal: Proposal) -> tuple[str, list[str], ProposalStatus | None]:
+    async def status(self, proposal: Proposal) -> tuple[ProposalMachine, ProposalStatus | None]:
+        """The proposal's machine where it stands (the workflow's view, else the read model's)."""
         status = await self.workflows.status(proposal.id) if self.workflows else None
         if status is not None:
-            return status.state, user_events(status), status
+            return lifecycle_of(status), status
         await self.session.refresh(proposal)
-        return proposal.state, read_model_allowed_events(proposal.state), None
+        return lifecycle_of(proposal), None
 
-    def view(self, proposal: Proposal, dealer: Dealer, state: str, allowed: list[str]) -> dict[str, Any]:
-        buyer_actions = [e for e in allowed if e in ("view", "accept", "sign", "withdraw", "decline")]
+    def view(
+        self, proposal: Proposal, dealer: Dealer, where: ProposalMachine | ProposalStatus
+    ) -> dict[str, Any]:
+        machine = where if isinstance(where, ProposalMachine) else lifecycle_of(where)
         return {
-            "state": state,
-            "message": EXPIRED if state == "expired" else None,
+            "state": machine.state,
+            "message": EXPIRED if machine.expired.is_active else None,
             "contract_number": proposal.contract_number,
             "product": {
                 "label": proposal.product_label,
@@ -134,10 +133,10 @@ class BuyerService:
             "withdrawal_deadline": proposal.withdrawal_deadline,
             "withdrawal_until": french_date(proposal.withdrawal_deadline),
             "iban_masked": proposal.iban_masked,
-            "actions": buyer_actions,
+            "actions": machine.allowed(now=utcnow(), actor=Actor.BUYER),
             "documents": {
                 "conditions": True,
-                "contract": state in ("signing", "viewed", "sent"),
+                "contract": machine.contract_reviewable(),
                 "signed_contract": proposal.signed_pdf_sha256 is not None,
             },
         }
@@ -145,15 +144,14 @@ class BuyerService:
     async def open(self, token: str) -> tuple[Proposal, Dealer, dict[str, Any]]:
         """Opening the link is the `view` event, counted each time the proposal can be viewed."""
         proposal, dealer = await self.find(token)
-        state, allowed, _ = await self.status(proposal)
-        if "view" in allowed:
+        machine, _ = await self.status(proposal)
+        if machine.can("view", now=utcnow(), actor=Actor.BUYER):
             try:
-                status = await self._fire(proposal, "view", EventRequest(actor="buyer"))
-                state, allowed = status.state, user_events(status)
-            except EventRefused as refused:  # moved on meanwhile (expired a second ago)
-                state, allowed = str(refused.details.get("state", state)), refused.details["allowed_events"]
+                machine = lifecycle_of(await self._fire(proposal, "view", EventRequest(actor="buyer")))
+            except EventRefused:  # moved on meanwhile (expired a second ago)
+                machine, _ = await self.status(proposal)
             await self.session.refresh(proposal)
-        return proposal, dealer, self.view(proposal, dealer, state, allowed)
+        return proposal, dealer, self.view(proposal, dealer, machine)
 
     # --- steps ---------------------------------------------------------------------------------
 
@@ -209,7 +207,8 @@ class BuyerService:
         """The contract as the buyer reviews it before signing; its digest goes in the audit."""
         proposal, dealer = await self.find(token)
         pdf = await self.renderer.contract_async(contract_context(proposal, dealer))
-        if proposal.state == "signing":
+        # The copy reviewed just before signing is the one the signature's audit names.
+        if lifecycle_of(proposal).can("sign", now=utcnow(), actor=Actor.BUYER):
             proposal.contract_pdf_sha256 = self.store.put(pdf)
             proposal.contract_reviewed_at = datetime.now(UTC)
             await self.session.commit()
@@ -228,7 +227,8 @@ class BuyerService:
                 "Invalid request: full_name: saisissez vos prénom et nom tels qu'ils figurent au contrat.",
                 fields=[{"field": "full_name", "message": "Le nom saisi ne correspond pas au souscripteur."}],
             )
-        if proposal.state == "signing" and proposal.iban_encrypted is None:
+        can_sign = lifecycle_of(proposal).can("sign", now=utcnow(), actor=Actor.BUYER)
+        if can_sign and proposal.iban_encrypted is None:
             raise ApiError(
                 409,
                 "bank_details_missing",
@@ -253,8 +253,8 @@ class BuyerService:
         """A fresh embedded-signing URL (single-use, short-lived), or None while the envelope
         is still being prepared."""
         proposal, _ = await self.find(token)
-        _, _, status = await self.status(proposal)
-        if status is None or status.state != "signing":
+        machine, status = await self.status(proposal)
+        if status is None or not machine.can("sign", now=utcnow(), actor=Actor.BUYER):
             raise ApiError(409, "not_signing", "La signature n'est pas ouverte pour cette proposition.")
         if not status.envelope_id:
             return None
@@ -280,4 +280,5 @@ class BuyerService:
             return await self.workflows.fire(proposal.id, event, request)
         except WorkflowGone:
             await self.session.refresh(proposal)
-            raise EventRefused(event, proposal.state, read_model_allowed_events(proposal.state)) from None
+            machine = lifecycle_of(proposal)
+            raise EventRefused(PROPOSAL, event, machine.state, machine.allowed(now=utcnow())) from None

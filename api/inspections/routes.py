@@ -8,7 +8,7 @@ from api.body_limit import body_limited_route
 from api.deps import CurrentInspector, SessionDep, SettingsDep, TemporalDep
 from api.inspections.schemas import InspectionCreate, InspectionCreated
 from api.inspections.service import create_inspection
-from api.listings.workflow import ListingWorkflows
+from api.lifecycle_client import listing_workflows
 
 # Up to 200 checkpoints with comments: more room than the default 64 KiB.
 router = APIRouter(prefix="/api/v1", tags=["inspections"], route_class=body_limited_route(512 * 1024))
@@ -33,7 +33,7 @@ async def post_inspection(
     intake = await create_inspection(
         session,
         settings,
-        ListingWorkflows(client, settings),
+        listing_workflows(client, settings),
         body,
         inspector_id=inspector.id,
         inspector_name=inspector.name,

@@ -19,7 +19,7 @@ from temporalio.service import RPCError
 
 from api.errors import ApiError
 from api.inspections.schemas import InspectionCreate
-from api.listings.workflow import ListingWorkflows
+from api.lifecycle_client import ListingWorkflows
 from carflow.formatting import vehicle_title
 from carflow.links import inspection_reference, report_token_hash, report_url
 from carflow.settings import Settings
@@ -131,7 +131,7 @@ async def create_inspection(
         new_owner=owner_created,
     )
     try:
-        await workflows.start(start)
+        await workflows.start(listing.id, start)
     except Exception as err:
         if isinstance(err, RPCError) and await workflows.exists(listing.id):
             log.warning("listing_start_answer_lost", listing_id=str(listing.id))

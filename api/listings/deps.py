@@ -11,13 +11,13 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from api.deps import SettingsDep, get_temporal_or_none
-from api.listings.workflow import ListingWorkflows
+from api.lifecycle_client import ListingWorkflows, listing_workflows
 
 
 async def get_listing_workflows(request: Request, settings: SettingsDep) -> ListingWorkflows | None:
     """None when Temporal cannot be reached: reads still work, actions answer 503."""
     client = await get_temporal_or_none(request)
-    return ListingWorkflows(client, settings) if client is not None else None
+    return listing_workflows(client, settings) if client is not None else None
 
 
 WorkflowsDep = Annotated[ListingWorkflows | None, Depends(get_listing_workflows)]

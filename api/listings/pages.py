@@ -35,6 +35,7 @@ from api.listings.service import (
     Row,
     SearchQuery,
     any_row,
+    lifecycle_of,
     public_row,
     report_pdf,
     search,
@@ -129,7 +130,7 @@ async def _visible_or_own(
         return row, owner, False
     if owner is not None:
         own = await any_row(session, ident)
-        if own is not None and own.listing.owner_id == owner.id and own.listing.state != "pending_survey":
+        if own is not None and own.listing.owner_id == owner.id and lifecycle_of(own.listing).surveyed():
             return own, owner, True
     raise not_found(owner)
 

@@ -25,13 +25,13 @@ from sqlalchemy.orm import selectinload
 
 from activities.reports import ReportRenderer, load_inspection, report_context
 from api.errors import ApiError
+from api.lifecycle_client import EventRefused, ListingWorkflows, WorkflowGone
 from api.listings.schemas import ContactBody
-from api.listings.workflow import ActionRefused, ListingWorkflows, WorkflowGone
 from api.security import rate_limit
 from carflow.settings import Settings
 from db.documents import DocumentStore
 from db.models import ContactMessage, Inspection, Listing
-from statemachines.listing import accepts_contact
+from statemachines.listing import ListingMachine, restore_listing
 from workflows.listing_contract import UPDATE_CONTACT_OWNER, ContactRequest
 
 log = structlog.get_logger(__name__)
@@ -45,6 +45,16 @@ CONTACT_CLOSED_EN = "This vehicle has been sold: the seller no longer takes mess
 class Row:
     listing: Listing
     inspection: Inspection
+
+
+def lifecycle_of(listing: Listing) -> ListingMachine:
+    """The listing's machine standing where the read model says, to ask what it allows."""
+    return restore_listing(
+        listing.state,
+        listing.visible_when_sold,
+        publication_ends_at=listing.publication_ends_at,
+        sold_period_ends_at=listing.sold_period_ends_at,
+    )
 
 
 # --- queries ----------------------------------------------------------------------------------
@@ -130,7 +140,7 @@ async def send_contact(
     row = await public_row(session, listing_id)
     if row is None:
         raise ApiError(404, "not_found", NOT_FOUND_EN)
-    if not accepts_contact(row.listing.state):
+    if not lifecycle_of(row.listing).accepts_contact():
         raise ApiError(409, "contact_closed", CONTACT_CLOSED_EN, state=row.listing.state)
     for limit, subject in (
         (rate_limit.CONTACT_PER_IP, ip),
@@ -161,10 +171,10 @@ async def send_contact(
             ContactRequest(message_id=str(message.id)),
             update_id=f"contact-{message.id}",
         )
-    except (ActionRefused, WorkflowGone) as err:
+    except (EventRefused, WorkflowGone) as err:
         await session.execute(delete(ContactMessage).where(ContactMessage.id == message.id))
         await session.commit()
-        state = err.details.get("state") if isinstance(err, ActionRefused) else "archived"
+        state = err.details.get("state") if isinstance(err, EventRefused) else "archived"
         raise ApiError(409, "contact_closed", CONTACT_CLOSED_EN, state=state) from None
     except Exception:
         await session.execute(delete(ContactMessage).where(ContactMessage.id == message.id))

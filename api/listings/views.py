@@ -10,10 +10,9 @@ from typing import Any
 
 from activities.reports import GRADES, report_context
 from api.listings.schemas import CheckpointOut, PhotoOut, PublicListingDetail, PublicListingOut, VehicleOut
-from api.listings.service import Row
+from api.listings.service import Row, lifecycle_of
 from carflow.formatting import euros, french_date, thousands, vehicle_title
 from db.models import Inspection
-from statemachines.listing import ListingState, accepts_contact
 
 
 def vehicle_out(inspection: Inspection) -> VehicleOut:
@@ -38,8 +37,8 @@ def public_listing_out(row: Row) -> PublicListingOut:
         price_cents=listing.price_cents,
         negotiable=listing.negotiable,
         location=listing.location,
-        sold=listing.state == ListingState.SOLD,
-        accepts_contact=accepts_contact(listing.state),
+        sold=lifecycle_of(listing).is_sold(),
+        accepts_contact=lifecycle_of(listing).accepts_contact(),
         published_at=listing.published_at,
         inspected_at=inspection.inspected_at,
     )
@@ -84,8 +83,8 @@ def page_view(row: Row) -> dict[str, Any]:
         "negotiable": listing.negotiable,
         "location": listing.location,
         "state": listing.state,
-        "sold": listing.state == ListingState.SOLD,
-        "accepts_contact": accepts_contact(listing.state),
+        "sold": lifecycle_of(listing).is_sold(),
+        "accepts_contact": lifecycle_of(listing).accepts_contact(),
         "publicly_visible": listing.publicly_visible,
         "published_on": french_date(listing.published_at),
         "publication_ends_on": french_date(listing.publication_ends_at),

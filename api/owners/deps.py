@@ -16,14 +16,13 @@ from fastapi import Depends, Request
 from api.deps import ClockDep, CurrentOwner, SessionDep, SettingsDep
 from api.errors import ApiError
 from api.listings.deps import get_listing_workflows
-from api.listings.service import Row
+from api.listings.service import Row, lifecycle_of
 from api.owners.service import OwnerListings
 from api.pages import PageError, PageRedirect
 from api.security import csrf
 from api.security.sessions import session_owner
 from carflow.settings import Settings
 from db.models import Owner
-from statemachines.listing import ListingState
 
 UNAVAILABLE_FR = "Le service est momentanément indisponible. Réessayez dans un instant."
 NOT_FOUND_FR = "Cette expertise est introuvable."
@@ -84,7 +83,7 @@ class OwnerPage:
             row = await self.service.get(uuid.UUID(listing_id), full=full)
         except (ValueError, ApiError):
             raise error_page(self.request, 404, NOT_FOUND_FR, self.owner) from None
-        if surveyed and row.listing.state == ListingState.PENDING_SURVEY:
+        if surveyed and not lifecycle_of(row.listing).surveyed():
             raise PageRedirect(f"/espace/annonces/{row.listing.id}/questionnaire")
         return row
 

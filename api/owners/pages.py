@@ -29,10 +29,10 @@ from activities.listing_accounts import MIN_PASSWORD_LENGTH
 from api.body_limit import body_limited_route
 from api.deps import ClockDep, SessionDep, SettingsDep
 from api.errors import ApiError
+from api.lifecycle_client import EventRefused
 from api.listings.schemas import MAX_MESSAGE_LENGTH, MIN_CONTACT_MESSAGE_LENGTH
-from api.listings.service import Row
+from api.listings.service import Row, lifecycle_of
 from api.listings.views import detail_view, page_view
-from api.listings.workflow import ActionRefused
 from api.owners.auth import (
     RESET_TOKEN_VALIDITY,
     LoginFailed,
@@ -53,7 +53,7 @@ from api.templating import templates
 from carflow.links import owner_password_reset_url, report_url
 from carflow.settings import Settings
 from db.models import Owner
-from statemachines.listing import ListingState
+from statemachines.listing import Actor
 from workflows.listing_contract import MAX_PRICE_CENTS, SURVEY_LEVELS
 
 log = structlog.get_logger(__name__)
@@ -298,7 +298,7 @@ def survey_context(row: Row, **extra: Any) -> dict[str, Any]:
 @router.get("/annonces/{listing_id}/questionnaire")
 async def survey_form(listing_id: str, ctx: Page) -> Response:
     row = await ctx.listing(listing_id, surveyed=False)
-    if row.listing.state != ListingState.PENDING_SURVEY:
+    if lifecycle_of(row.listing).surveyed():
         return redirect(f"/espace/annonces/{row.listing.id}")
     return page(ctx.request, "espace/survey.html", survey_context(row), owner=ctx.owner)
 
@@ -324,7 +324,7 @@ async def survey(listing_id: str, ctx: Page) -> Response:
             403,
             ctx.owner,
         )
-    if row.listing.state != ListingState.PENDING_SURVEY:
+    if lifecycle_of(row.listing).surveyed():
         return redirect(f"/espace/annonces/{row.listing.id}")
     publish = {"yes": True, "no": False}.get(values.get("publish", ""))
     try:
@@ -346,7 +346,7 @@ async def survey(listing_id: str, ctx: Page) -> Response:
         )
     try:
         await ctx.service.complete_survey(row.listing.id, body)
-    except ActionRefused:
+    except EventRefused:
         return redirect(f"/espace/annonces/{row.listing.id}")
     except ApiError as err:
         raise ctx.refused(err) from None
@@ -354,6 +354,10 @@ async def survey(listing_id: str, ctx: Page) -> Response:
 
 
 # --- one listing: hub, guide, report, share, edit, preview ------------------------------------------
+
+
+def can_edit(ctx: Page, row: Row) -> bool:
+    return lifecycle_of(row.listing).can("edit", now=ctx.clock(), actor=Actor.OWNER)
 
 
 def price_warning(row: Row) -> str | None:
@@ -366,9 +370,7 @@ async def listing_home(listing_id: str, ctx: Page) -> Response:
     context = {
         "item": item_of(row),
         "report_url": report_url(ctx.settings, row.inspection.id),
-        "price_warning": price_warning(row)
-        if row.listing.state in ("private", "published", "expired")
-        else None,
+        "price_warning": price_warning(row) if can_edit(ctx, row) else None,
     }
     return page(ctx.request, "espace/hub.html", context, owner=ctx.owner)
 
@@ -479,7 +481,7 @@ def edit_context(row: Row, form: dict[str, Any] | None = None, **extra: Any) -> 
     if form is None:
         whole, cents = divmod(listing.price_cents, 100)
         form = {
-            "published": listing.state == ListingState.PUBLISHED,
+            "published": lifecycle_of(listing).published.is_active,
             "price": f"{whole}" if cents == 0 else f"{whole},{cents:02d}",
             "negotiable": listing.negotiable,
             "location": listing.location,
@@ -490,7 +492,7 @@ def edit_context(row: Row, form: dict[str, Any] | None = None, **extra: Any) -> 
 @router.get("/annonces/{listing_id}/modifier")
 async def edit_form(listing_id: str, ctx: Page) -> Response:
     row = await ctx.listing(listing_id)
-    if row.listing.state not in (ListingState.PRIVATE, ListingState.PUBLISHED, ListingState.EXPIRED):
+    if not can_edit(ctx, row):
         return redirect(f"/espace/annonces/{row.listing.id}")
     return page(ctx.request, "espace/edit.html", edit_context(row), owner=ctx.owner)
 

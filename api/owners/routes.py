@@ -15,6 +15,7 @@ from fastapi import APIRouter, Query, Request, Response
 from api.body_limit import body_limited_route
 from api.deps import ClockDep, CsrfChecked, CurrentOwner, SessionDep, SettingsDep
 from api.errors import ApiError
+from api.listings.service import lifecycle_of
 from api.owners.auth import LoginFailed, authenticate_owner
 from api.owners.deps import OwnerListingsDep
 from api.owners.schemas import (
@@ -102,13 +103,14 @@ async def my_listings(
     owner: CurrentOwner,
     session: SessionDep,
     settings: SettingsDep,
+    clock: ClockDep,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> OwnerListingPage:
     rows = await owner_rows(session, owner.id)
     chunk = rows[(page - 1) * page_size : page * page_size]
     return OwnerListingPage(
-        items=[owner_listing_out(settings, row) for row in chunk],
+        items=[owner_listing_out(settings, row, clock()) for row in chunk],
         total=len(rows),
         page=page,
         page_size=page_size,
@@ -119,11 +121,12 @@ async def my_listings(
 async def my_listing(listing_id: uuid.UUID, service: OwnerListingsDep) -> OwnerListingOut:
     row = await service.get(listing_id)
     allowed = None
-    workflows = await service.workflows() if row.listing.state != "archived" else None
+    # An archived listing's workflow has ended: the read model is all there is.
+    workflows = None if lifecycle_of(row.listing).ended else await service.workflows()
     if workflows is not None:
         status = await workflows.status(listing_id)
         allowed = status.allowed_events if status is not None else None
-    return owner_listing_out(service.settings, row, allowed)
+    return owner_listing_out(service.settings, row, service.clock(), allowed)
 
 
 @router.post(
@@ -136,7 +139,7 @@ async def complete_survey(
     listing_id: uuid.UUID, body: SurveyBody, service: OwnerListingsDep
 ) -> OwnerListingOut:
     row = await service.complete_survey(listing_id, body)
-    return owner_listing_out(service.settings, row)
+    return owner_listing_out(service.settings, row, service.clock())
 
 
 @router.patch(
@@ -149,7 +152,7 @@ async def edit_listing(
     listing_id: uuid.UUID, body: ListingPatch, service: OwnerListingsDep
 ) -> OwnerListingOut:
     row = await service.edit(listing_id, body)
-    return owner_listing_out(service.settings, row)
+    return owner_listing_out(service.settings, row, service.clock())
 
 
 @router.post(
@@ -160,7 +163,7 @@ async def edit_listing(
 )
 async def mark_sold(listing_id: uuid.UUID, service: OwnerListingsDep) -> OwnerListingOut:
     row = await service.mark_sold(listing_id)
-    return owner_listing_out(service.settings, row)
+    return owner_listing_out(service.settings, row, service.clock())
 
 
 @router.get(

@@ -1,8 +1,9 @@
 """The owner's listings and what an owner does with them, shared by the JSON API and /espace.
 
-Each action checks ownership (another owner's listing is a 404), then the survey gate on the
-read model (a fast, clear 409 even while Temporal is down), then goes through the workflow,
-which decides for good. The answer is read back from the read model, which the workflow's
+Each action checks ownership (another owner's listing is a 404), then asks the listing's
+machine standing where the read model says (the survey first, nothing once archived: a
+fast, clear 409 even while Temporal is down), then goes through the workflow, which
+decides for good. The answer is read back from the read model, which the workflow's
 records activity wrote before the update returned.
 """
 
@@ -17,15 +18,15 @@ from sqlalchemy.orm import selectinload
 
 from api.deps import Clock
 from api.errors import ApiError
-from api.listings.service import NOT_FOUND_EN, Row, report_pdf
-from api.listings.workflow import ActionRefused, ListingWorkflows, WorkflowGone
+from api.lifecycle_client import EventRefused, ListingWorkflows, WorkflowGone
+from api.listings.service import NOT_FOUND_EN, Row, lifecycle_of, report_pdf
 from api.owners.schemas import ListingPatch, ShareBody, SurveyBody
-from api.owners.views import read_model_allowed
 from api.security import rate_limit
 from carflow.settings import Settings
 from db.models import Inspection, Listing, Owner, ReportShare
-from statemachines.listing import ListingState
+from statemachines.listing import Actor, ListingState
 from workflows.listing_contract import (
+    LISTING,
     UPDATE_EDIT,
     UPDATE_SHARE_REPORT,
     EventRequest,
@@ -109,14 +110,24 @@ class OwnerListings:
         # The records activity wrote the new state through another connection.
         return await owned_row(self.session, self.owner_id, listing_id, full=full, fresh=True)
 
-    def gate(self, row: Row, action: str) -> None:
-        """The survey comes before anything else; an archived listing takes no more actions."""
-        state = row.listing.state
-        allowed = read_model_allowed(state, row.listing.visible_when_sold)
-        if state == ListingState.PENDING_SURVEY and action != "complete_survey":
-            raise ActionRefused(action, state, allowed)
-        if state == ListingState.ARCHIVED:
-            raise ActionRefused(action, state, allowed, "the listing is archived since its sale")
+    def gate(self, row: Row, action: str, *, published: bool | None = None) -> None:
+        """Refuse at once what the machine, standing where the read model says, refuses."""
+        machine = lifecycle_of(row.listing)
+        now = self.clock()
+        refusal = (
+            machine.edit_refusal(now=now, published=published)
+            if action == UPDATE_EDIT
+            else machine.refusal(action, now=now, actor=Actor.OWNER)
+        )
+        if refusal is not None:
+            raise EventRefused(
+                LISTING,
+                action,
+                machine.state,
+                machine.allowed(now=now, actor=Actor.OWNER),
+                refusal.reason,
+                code=refusal.code,
+            )
 
     async def _fire(
         self, row: Row, action: str, argument: object, update_id: str | None = None
@@ -130,17 +141,13 @@ class OwnerListings:
             return await workflows.fire(row.listing.id, action, argument, update_id=update_id)
         except WorkflowGone:
             # Closed: the listing was archived (the read model may lag by a moment).
-            raise ActionRefused(action, ListingState.ARCHIVED, [], "the listing is archived") from None
+            raise EventRefused(
+                LISTING, action, ListingState.ARCHIVED, [], "the listing is archived since its sale"
+            ) from None
 
     async def complete_survey(self, listing_id: uuid.UUID, body: SurveyBody) -> Row:
         row = await self.get(listing_id)
-        if row.listing.state != ListingState.PENDING_SURVEY:
-            raise ActionRefused(
-                "complete_survey",
-                row.listing.state,
-                read_model_allowed(row.listing.state, row.listing.visible_when_sold),
-                "the survey is already completed",
-            )
+        self.gate(row, "complete_survey")
         survey = SurveyAnswers(
             answers=list(body.answers), publish=body.publish, cgu_accepted=body.cgu_accepted
         )
@@ -149,7 +156,7 @@ class OwnerListings:
 
     async def edit(self, listing_id: uuid.UUID, body: ListingPatch) -> Row:
         row = await self.get(listing_id)
-        self.gate(row, UPDATE_EDIT)
+        self.gate(row, UPDATE_EDIT, published=body.published)
         change = ListingEdit(
             published=body.published,
             price_cents=body.price_cents,
@@ -161,9 +168,9 @@ class OwnerListings:
 
     async def mark_sold(self, listing_id: uuid.UUID) -> Row:
         row = await self.get(listing_id)
-        self.gate(row, "mark_sold")
-        if row.listing.state == ListingState.SOLD:
+        if lifecycle_of(row.listing).is_sold():
             return row  # already sold: saying it twice is not an error
+        self.gate(row, "mark_sold")
         await self._fire(row, "mark_sold", EventRequest(actor="owner"))
         return await self.reload(listing_id)
 
@@ -195,5 +202,7 @@ class OwnerListings:
 
     async def report_pdf(self, listing_id: uuid.UUID) -> tuple[bytes, Inspection]:
         row = await self.get(listing_id)
-        self.gate(row, "report")
+        # The full report is the owner's wherever it can be shared: after the survey, until
+        # the listing is archived.
+        self.gate(row, UPDATE_SHARE_REPORT)
         return await report_pdf(self.session, self.settings, row.inspection.id)

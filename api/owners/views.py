@@ -6,16 +6,16 @@ the read model with the same rules (`read_model_allowed`).
 
 from __future__ import annotations
 
-from api.listings.service import Row
+from datetime import datetime
+
+from api.listings.service import Row, lifecycle_of
 from api.listings.views import vehicle_out
 from api.owners.schemas import InspectionSummaryOut, OwnerListingOut, Warning_
 from carflow.links import public_listing_url, report_url
 from carflow.settings import Settings
 from db.models import Listing
-from statemachines.listing import ListingState, allowed_events
-from workflows.listing_contract import OWNER_EVENTS, UPDATE_EDIT, UPDATE_SHARE_REPORT
+from statemachines.listing import Actor
 
-EDITABLE_STATES = {ListingState.PRIVATE, ListingState.PUBLISHED, ListingState.EXPIRED}
 PRICE_MISSING_EN = "No price given (0 €): buyers will see no price on the listing."
 PRICE_MISSING_FR = (
     "Vous n'avez pas indiqué de prix (0 €) : votre annonce s'affichera sans prix. "
@@ -23,37 +23,26 @@ PRICE_MISSING_FR = (
 )
 
 
-def read_model_allowed(state: str, visible_when_sold: bool = False) -> list[str]:
-    """What the owner may do in `state`, as the workflow would answer (workflows/listing.py)."""
-    if state == ListingState.PENDING_SURVEY:
-        return ["complete_survey"]
-    if state == ListingState.ARCHIVED:
-        return []
-    try:
-        events = [e for e in allowed_events(state, visible_when_sold) if e in OWNER_EVENTS]
-    except ValueError:
-        return []
-    if state in EDITABLE_STATES:
-        events.append(UPDATE_EDIT)
-    events.append(UPDATE_SHARE_REPORT)
-    return events
+def read_model_allowed(listing: Listing, now: datetime) -> list[str]:
+    """What the owner may do next, as the workflow would answer: the same machine."""
+    return lifecycle_of(listing).allowed(now=now, actor=Actor.OWNER)
 
 
 def warnings_for(listing: Listing) -> list[Warning_]:
-    if listing.state != ListingState.PENDING_SURVEY and listing.price_cents == 0:
+    if lifecycle_of(listing).surveyed() and listing.price_cents == 0:
         return [Warning_(field="price_cents", code="price_missing", message=PRICE_MISSING_EN)]
     return []
 
 
-def owner_listing_out(settings: Settings, row: Row, allowed: list[str] | None = None) -> OwnerListingOut:
+def owner_listing_out(
+    settings: Settings, row: Row, now: datetime, allowed: list[str] | None = None
+) -> OwnerListingOut:
     listing, inspection = row.listing, row.inspection
-    surveyed = listing.state != ListingState.PENDING_SURVEY
+    surveyed = lifecycle_of(listing).surveyed()
     return OwnerListingOut(
         id=listing.id,
         state=listing.state,
-        allowed_events=allowed
-        if allowed is not None
-        else read_model_allowed(listing.state, listing.visible_when_sold),
+        allowed_events=allowed if allowed is not None else read_model_allowed(listing, now),
         survey_completed=surveyed,
         vehicle=vehicle_out(inspection),
         inspection=InspectionSummaryOut(
@@ -66,7 +55,7 @@ def owner_listing_out(settings: Settings, row: Row, allowed: list[str] | None = 
         negotiable=listing.negotiable,
         location=listing.location,
         publicly_visible=listing.publicly_visible,
-        sold=listing.state == ListingState.SOLD or listing.sold_at is not None,
+        sold=listing.sold_at is not None,
         published_at=listing.published_at,
         publication_ends_at=listing.publication_ends_at,
         sold_at=listing.sold_at,

@@ -8,8 +8,8 @@ from fastapi import Depends
 
 from api.deps import ClockDep, CurrentDealer, OptionalTemporalDep, SessionDep, SettingsDep, TemporalDep
 from api.errors import ApiError
+from api.lifecycle_client import proposal_workflows
 from api.proposals.service import ProposalService
-from api.proposals.workflow import ProposalWorkflows
 from db.accounts import Principal
 
 # The seed FAQ: without the remote-sale option, "il faut contacter votre commercial".
@@ -33,7 +33,7 @@ async def get_service(
     client: TemporalDep,
     clock: ClockDep,
 ) -> ProposalService:
-    return ProposalService(session, settings, dealer, ProposalWorkflows(client, settings), clock)
+    return ProposalService(session, settings, dealer, proposal_workflows(client, settings), clock)
 
 
 async def get_read_service(
@@ -44,7 +44,7 @@ async def get_read_service(
     client: OptionalTemporalDep,
 ) -> ProposalService:
     """For reads: without Temporal the read model still answers (allowed_events included)."""
-    workflows = ProposalWorkflows(client, settings) if client is not None else None
+    workflows = proposal_workflows(client, settings) if client is not None else None
     return ProposalService(session, settings, dealer, workflows, clock)
 
 

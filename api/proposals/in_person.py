@@ -18,6 +18,7 @@ from api.proposals.service import ProposalService, client_ip
 from carflow.iban import IbanVault, InvalidIban, mask_iban, normalize_iban
 from carflow.onetime_codes import CODE_TTL, MAX_TRIES, hash_code
 from db.models import Proposal, SigningCode
+from statemachines.proposal import Actor
 from workflows.proposal_contract import EventRequest, ProposalStatus, SignatureAuditData
 
 
@@ -43,9 +44,10 @@ async def start(
         summary = "; ".join(f"{e['field']}: {e['message']}" for e in errors)
         raise ApiError(422, "validation_error", f"Invalid request: {summary}", fields=errors)
 
-    state, allowed = await service.allowed_now(row)
-    if state == "signing":
-        # A new code was asked for (lost SMS, locked or expired code): start signing afresh.
+    machine = await service.lifecycle(row)
+    if machine.can("abandon", now=service.clock(), actor=Actor.DEALER):
+        # Signing is under way and a new code was asked for (lost SMS, locked or expired
+        # code): start signing afresh.
         await service.fire(row, "abandon", EventRequest(actor="dealer", reason="new_code"))
     now = datetime.now(UTC)
     row.iban_encrypted = IbanVault(service.settings).encrypt(compact)

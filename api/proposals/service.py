@@ -26,22 +26,15 @@ from temporalio.service import RPCError
 
 from api.deps import Clock
 from api.errors import ApiError
+from api.lifecycle_client import EventRefused, ProposalWorkflows, WorkflowGone
 from api.proposals.schemas import EDITABLE_FIELDS, ProposalCreate, ProposalDetail, ProposalPatch
-from api.proposals.views import proposal_detail
-from api.proposals.workflow import (
-    EventRefused,
-    ProposalWorkflows,
-    WorkflowGone,
-    read_model_allowed_events,
-    user_events,
-)
+from api.proposals.views import lifecycle_of, proposal_detail
 from carflow.links import buyer_token_hash
 from carflow.settings import Settings
 from db.accounts import Principal
 from db.models import IdempotencyRecord, Proposal, Seller
-from statemachines.deadlines import proposal_expires_at
-from statemachines.proposal import ProposalState
-from workflows.proposal_contract import EventRequest, ProposalStart, ProposalStatus
+from statemachines.proposal import Actor, ProposalMachine, new_proposal
+from workflows.proposal_contract import PROPOSAL, EventRequest, ProposalStart, ProposalStatus
 
 log = structlog.get_logger(__name__)
 
@@ -133,14 +126,16 @@ class ProposalService:
         return None if self.workflows is None else await self.workflows.status(row.id)
 
     async def detail(self, row: Proposal, status: ProposalStatus | None = None) -> ProposalDetail:
-        return proposal_detail(row, status or await self.status(row))
+        return proposal_detail(row, status or await self.status(row), self.clock())
 
-    async def allowed_now(self, row: Proposal) -> tuple[str, list[str]]:
-        """(state, user events allowed) from the workflow, else from the read model."""
-        status = await self.status(row)
-        if status is not None:
-            return status.state, user_events(status)
-        return row.state, read_model_allowed_events(row.state)
+    async def lifecycle(self, row: Proposal) -> ProposalMachine:
+        """The proposal's machine where it stands: as the workflow says, else the read model."""
+        return lifecycle_of(await self.status(row) or row)
+
+    def refused(self, machine: ProposalMachine, event: str, *, as_verb: str | None = None) -> EventRefused:
+        return EventRefused(
+            PROPOSAL, event, machine.state, machine.allowed(now=self.clock()), as_verb=as_verb
+        )
 
     # --- events -----------------------------------------------------------------------------
 
@@ -153,9 +148,9 @@ class ProposalService:
             # A closed workflow (cancelled, expired, binding…) no longer takes updates; the
             # read model's final state explains the refusal as the workflow would have.
             await self.session.refresh(row)
-            allowed = read_model_allowed_events(row.state)
-            if event not in allowed:
-                raise EventRefused(event, row.state, allowed) from None
+            machine = lifecycle_of(row)
+            if not machine.can(event, now=self.clock(), actor=request.actor):
+                raise self.refused(machine, event) from None
             log.error("proposal_workflow_missing", proposal_id=str(row.id), state=row.state)
             raise ApiError(
                 404,
@@ -179,9 +174,9 @@ class ProposalService:
             if earlier is not None:
                 return Created(await self._converge(earlier, body, replaces), replayed=True)
         if replaces is not None:
-            state, allowed = await self.allowed_now(replaces)
-            if "cancel" not in allowed:  # checked before anything is created
-                raise EventRefused("cancel", state, allowed, verb="replace")
+            machine = await self.lifecycle(replaces)
+            if not machine.can("cancel", now=self.clock(), actor=Actor.DEALER):  # before anything is created
+                raise self.refused(machine, "cancel", as_verb="replace")
         row = await self._insert(body, replaces, idempotency_key, fingerprint)
         if row is None:  # a concurrent request with the same key won the race
             assert idempotency_key is not None
@@ -194,7 +189,7 @@ class ProposalService:
             await self._cancel_replaced(replaces, row)
         if not body.send:
             # Just started, so the fresh row is exactly the workflow's state: no need to ask.
-            return Created(proposal_detail(row, None), replayed=False)
+            return Created(proposal_detail(row, None, self.clock()), replayed=False)
         try:
             status = await self._send_new(row)
         except ApiError as err:
@@ -235,10 +230,10 @@ class ProposalService:
         Usually everything is done and this only reads. After a crash between two steps, it
         starts the workflow, cancels the replaced proposal or sends, each exactly once.
         """
-        await self.temporal.start(self._start_input(row))
+        await self.temporal.start(row.id, self._start_input(row))
         if replaces is not None:
-            _, allowed = await self.allowed_now(replaces)
-            if "cancel" in allowed:
+            machine = await self.lifecycle(replaces)
+            if machine.can("cancel", now=self.clock(), actor=Actor.DEALER):
                 await self._cancel_replaced(replaces, row)
         status = await self.status(row)
         if body.send and status is not None and "send_to_buyer" in status.allowed_events:
@@ -279,6 +274,9 @@ class ProposalService:
     def _new_row(self, body: ProposalCreate, replaces: Proposal | None, now: datetime) -> Proposal:
         proposal_id = uuid.uuid4()
         product, buyer, vehicle, seller = body.product, body.buyer, body.vehicle, body.seller
+        # The read model's starting point, as the workflow's machine starts; the workflow's
+        # records activity owns it after.
+        lifecycle = new_proposal(product.kind, now)
         return Proposal(
             id=proposal_id,
             dealer_id=self.dealer.id,
@@ -307,10 +305,9 @@ class ProposalService:
             seller_phone=seller.phone,
             replaces_id=replaces.id if replaces is not None else None,
             created_at=now,
-            # The read model's starting point; the workflow's records activity owns it after.
-            state=ProposalState.DRAFT.value,
+            state=lifecycle.state,
             state_version=0,
-            expires_at=proposal_expires_at(now),
+            expires_at=lifecycle.model.expires_at,
             updated_at=now,
         )
 
@@ -332,7 +329,7 @@ class ProposalService:
 
     async def _start_or_undo(self, row: Proposal) -> None:
         try:
-            await self.temporal.start(self._start_input(row))
+            await self.temporal.start(row.id, self._start_input(row))
         except Exception as err:
             # The start may have reached Temporal even though its answer did not reach us.
             if isinstance(err, RPCError) and await self.temporal.exists(row.id):
@@ -377,7 +374,11 @@ class ProposalService:
             await self.session.commit()
             if isinstance(err, EventRefused):
                 raise EventRefused(
-                    "cancel", str(err.details["state"]), list(err.details["allowed_events"]), verb="replace"
+                    PROPOSAL,
+                    "cancel",
+                    str(err.details["state"]),
+                    list(err.details["allowed_events"]),
+                    as_verb="replace",
                 ) from None
             raise
 
@@ -448,16 +449,16 @@ class ProposalService:
         except ValidationError as err:
             raise validation_error(err) from None
 
-        state, allowed = await self.allowed_now(row)
-        # Contact details can be corrected while the proposal is open, that is while the
-        # dealer could still cancel it: the machine says when, not a list of states here.
-        if "cancel" not in allowed:
+        machine = await self.lifecycle(row)
+        now = self.clock()
+        # The machine says when contact details can be corrected (while the proposal is open).
+        if not machine.accepts_corrections(now):
             raise ApiError(
                 409,
                 "not_editable",
-                f"cannot edit a proposal in state {state}: corrections stop once signing has started",
-                state=state,
-                allowed_events=allowed,
+                f"cannot edit a proposal in state {machine.state}: corrections stop once signing has started",
+                state=machine.state,
+                allowed_events=machine.allowed(now=now),
             )
 
         email_changed = False
@@ -475,7 +476,7 @@ class ProposalService:
             await self._remember_seller(row.seller_name, row.seller_email, row.seller_phone)
 
         status: ProposalStatus | None = None
-        if email_changed and "resend" in allowed:
+        if email_changed and machine.can("resend", now=now, actor=Actor.DEALER):
             # The email activity reads the address when sending, so the row is committed first.
             try:
                 status = await self.fire(row, "resend", EventRequest(actor="dealer", reason="email_changed"))

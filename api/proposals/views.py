@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,8 +21,8 @@ from api.proposals.schemas import (
     SellerProfile,
     VehicleOut,
 )
-from api.proposals.workflow import read_model_allowed_events, user_events
 from db.models import Proposal, Seller
+from statemachines.proposal import ProposalMachine, from_read_model
 from workflows.proposal_contract import ProposalStatus
 
 
@@ -91,16 +92,24 @@ def proposal_out(row: Proposal) -> ProposalOut:
     )
 
 
-def proposal_detail(row: Proposal, status: ProposalStatus | None) -> ProposalDetail:
+def lifecycle_of(source: Proposal | ProposalStatus) -> ProposalMachine:
+    """The proposal's machine as the read model (or a workflow status) knows it."""
+    return from_read_model(
+        source.state, expires_at=source.expires_at, withdrawal_deadline=source.withdrawal_deadline
+    )
+
+
+def proposal_detail(row: Proposal, status: ProposalStatus | None, now: datetime) -> ProposalDetail:
     """The row's content with the freshest lifecycle data available.
 
     The workflow's status wins when we have it: the read model is written by an activity
-    and can be a moment behind (or far behind while the worker is down).
+    and can be a moment behind (or far behind while the worker is down). Without it, the
+    allowed events come from the same machine, standing where the read model says.
     """
     base = proposal_out(row).model_dump()
     if status is None:
         return ProposalDetail(
-            **base, allowed_events=read_model_allowed_events(row.state), status_source="read_model"
+            **base, allowed_events=lifecycle_of(row).allowed(now=now), status_source="read_model"
         )
     base.update(
         state=status.state,
@@ -113,7 +122,7 @@ def proposal_detail(row: Proposal, status: ProposalStatus | None) -> ProposalDet
         email_failed=status.email_failed,
         email_error=status.email_error,
     )
-    return ProposalDetail(**base, allowed_events=user_events(status), status_source="workflow")
+    return ProposalDetail(**base, allowed_events=status.allowed_events, status_source="workflow")
 
 
 def _search_condition(q: str) -> ColumnElement[bool]:

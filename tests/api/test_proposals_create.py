@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import select
-from temporalio.client import WorkflowExecutionStatus
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.proposals.workflow import ProposalWorkflows, unavailable
+import api.lifecycle_client as lifecycle_client
 from db.models import IdempotencyRecord, Proposal, Seller
 from workflows.proposal_contract import proposal_workflow_id
 
@@ -160,7 +160,12 @@ async def test_dealer_without_remote_sale_gets_403_in_french_and_nothing_is_crea
     app, client, dealers, new_body, count_rows, monkeypatch
 ) -> None:
     started: list[object] = []
-    monkeypatch.setattr(ProposalWorkflows, "start", lambda self, start: started.append(start))
+
+    async def record(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        started.append(args)
+
+    # At the edge: Temporal's own client records any workflow start.
+    monkeypatch.setattr(Client, "start_workflow", record)
     for body in (new_body(), new_body(send=True), {"garbage": True}):
         response = await client.post(
             URL, json=body, headers={**dealers.no_remote.headers, "Idempotency-Key": "k1"}
@@ -284,14 +289,15 @@ async def test_overlong_idempotency_key_is_422(client, dealers, new_body) -> Non
 async def test_workflow_start_failure_is_503_and_leaves_nothing(
     client, dealers, new_body, count_rows, monkeypatch
 ) -> None:
-    async def refuse(self, start) -> None:  # noqa: ANN001
+    async def refuse(self, *args, **kwargs) -> None:  # noqa: ANN001, ANN002, ANN003
         raise RPCError("connection refused", RPCStatusCode.UNAVAILABLE, b"")
 
-    async def absent(self, proposal_id) -> bool:  # noqa: ANN001
-        return False
+    async def absent(self, *args, **kwargs) -> None:  # noqa: ANN001, ANN002, ANN003
+        raise RPCError("workflow not found", RPCStatusCode.NOT_FOUND, b"")
 
-    monkeypatch.setattr(ProposalWorkflows, "start", refuse)
-    monkeypatch.setattr(ProposalWorkflows, "exists", absent)
+    # At the edge: Temporal refuses the start, and then knows no such workflow.
+    monkeypatch.setattr(Client, "start_workflow", refuse)
+    monkeypatch.setattr(WorkflowHandle, "describe", absent)
     response = await client.post(
         URL, json=new_body(), headers={**dealers.a.headers, "Idempotency-Key": "order-44"}
     )
@@ -317,10 +323,8 @@ async def test_concurrent_requests_with_one_key_create_one_proposal(
 async def test_send_failure_after_creation_says_the_draft_exists(
     client, dealers, new_body, count_rows, monkeypatch
 ) -> None:
-    async def no_worker(self, proposal_id, event, request, *, update_id=None):  # noqa: ANN001, ANN202
-        raise unavailable("is the worker running?")
-
-    monkeypatch.setattr(ProposalWorkflows, "fire", no_worker)
+    # No worker polls the task queue (no `worker` fixture): sending can never complete.
+    monkeypatch.setattr(lifecycle_client, "UPDATE_TIMEOUT", timedelta(seconds=2))
     response = await client.post(URL, json=new_body(send=True), headers=dealers.a.headers)
     assert response.status_code == 503
     error = response.json()["error"]

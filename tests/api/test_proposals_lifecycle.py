@@ -244,9 +244,9 @@ async def test_a_stopped_worker_is_a_503_not_a_hung_request(client, dealers, new
     import time
     from datetime import timedelta
 
-    import api.proposals.workflow as contract
+    import api.lifecycle_client as lifecycle_client
 
-    monkeypatch.setattr(contract, "UPDATE_TIMEOUT", timedelta(seconds=2))
+    monkeypatch.setattr(lifecycle_client, "UPDATE_TIMEOUT", timedelta(seconds=2))
     created = await client.post("/api/v1/proposals", json=new_body(), headers=dealers.a.headers)
     assert created.status_code == 201
     started = time.monotonic()
