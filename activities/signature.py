@@ -35,7 +35,7 @@ from activities.documents import DocumentRenderer
 from carflow.settings import Settings
 from db.documents import DocumentStore, sha256_hex
 from db.models import Dealer, Proposal
-from workflows.proposal_contract import CreateEnvelopeInput
+from workflows.proposal_contract import CreateEnvelopeInput, proposal_workflow_id
 
 if TYPE_CHECKING:
     from activities.docusign_client import DocuSignClient
@@ -233,7 +233,7 @@ class SignatureActivities:
     @activity.defn(name=ACTIVITY_CREATE_ENVELOPE)
     async def create_signature_envelope(self, data: CreateEnvelopeInput) -> str:
         """Create (or find again) the proposal's envelope; returns its id. Idempotent."""
-        where = f"proposal-{data.proposal_id}"
+        where = proposal_workflow_id(data.proposal_id)
         if not self.provider.remote:
             return f"local-{data.proposal_id}"  # signing happens on our page: nothing to prepare
         async with self.session_factory() as session:
