@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 INSTALLED_TEST := $(VENV)/.installed-test
 
-.PHONY: run test install install-test lint migrate bench clean
+.PHONY: run test install install-test lint migrate bench bench-lifecycle bench-reads chaos clean
 
 run: $(INSTALLED)
 	$(BIN)/carflow dev
@@ -35,6 +35,19 @@ lint: $(INSTALLED_TEST)
 	$(BIN)/ruff format --check carflow cli api db activities workflows statemachines worker.py
 	$(BIN)/mypy carflow cli api db activities workflows statemachines worker.py
 	$(BIN)/lint-imports --no-cache --no-logo
+
+# Measurements and the fault suite live apart from `make test` (never timed tests). Each runs
+# its own stack of real processes on free ports (bench/stack.py); options: BENCH_ARGS, CHAOS_ARGS.
+bench: bench-lifecycle bench-reads
+
+bench-lifecycle: $(INSTALLED_TEST)
+	$(BIN)/python -m bench.lifecycle $(BENCH_ARGS)
+
+bench-reads: $(INSTALLED_TEST)
+	$(BIN)/python -m bench.reads $(BENCH_ARGS)
+
+chaos: $(INSTALLED_TEST)
+	$(BIN)/python -m chaos $(CHAOS_ARGS)
 
 migrate: $(INSTALLED)
 	$(BIN)/carflow migrate
