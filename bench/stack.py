@@ -132,7 +132,8 @@ class Stack:
         names = list(names)
         if "api" in names and self.dealer_token is None:
             self.run_cli("migrate")
-            self.dealer_token = json.loads(self.run_cli("dealer", "create", "Garage du banc d'essai"))["token"]
+            created = self.run_cli("dealer", "create", "Garage du banc d'essai")
+            self.dealer_token = json.loads(created)["token"]
         for name in names:
             self.start_process(name)
         self.wait_ready(names, timeout)
