@@ -146,14 +146,9 @@ async def send_contact(
         (rate_limit.CONTACT_PER_IP, ip),
         (rate_limit.CONTACT_PER_LISTING, str(listing_id)),
     ):
-        verdict = await rate_limit.hit(session, limit, subject, now)
-        if not verdict.allowed:
-            raise ApiError(
-                429,
-                "too_many_requests",
-                "Too many messages sent; please try again later.",
-                headers={"Retry-After": str(verdict.retry_after_s)},
-            )
+        await rate_limit.enforce(
+            session, limit, subject, now, "Too many messages sent; please try again later."
+        )
     if body.website:
         log.info("contact_honeypot", listing_id=str(listing_id))
         return False

@@ -53,16 +53,13 @@ async def login(
     clock: ClockDep,
 ) -> LoginOut:
     csrf.check_api_request(request, settings)
-    verdict = await rate_limit.hit(
-        session, rate_limit.LOGIN_PER_IP, rate_limit.client_ip(request.client), clock()
+    await rate_limit.enforce(
+        session,
+        rate_limit.LOGIN_PER_IP,
+        rate_limit.client_ip(request.client),
+        clock(),
+        "Too many login attempts from this address; please wait and try again.",
     )
-    if not verdict.allowed:
-        raise ApiError(
-            429,
-            "too_many_requests",
-            "Too many login attempts from this address; please wait and try again.",
-            headers={"Retry-After": str(verdict.retry_after_s)},
-        )
     try:
         owner = await authenticate_owner(session, body.email, body.password, clock())
     except LoginFailed as failed:

@@ -177,16 +177,13 @@ class OwnerListings:
     async def share(self, listing_id: uuid.UUID, body: ShareBody) -> ReportShare:
         row = await self.get(listing_id)
         self.gate(row, UPDATE_SHARE_REPORT)
-        verdict = await rate_limit.hit(
-            self.session, rate_limit.SHARE_PER_OWNER, str(self.owner_id), self.clock()
+        await rate_limit.enforce(
+            self.session,
+            rate_limit.SHARE_PER_OWNER,
+            str(self.owner_id),
+            self.clock(),
+            "Too many report shares today; please try again tomorrow.",
         )
-        if not verdict.allowed:
-            raise ApiError(
-                429,
-                "too_many_requests",
-                "Too many report shares today; please try again tomorrow.",
-                headers={"Retry-After": str(verdict.retry_after_s)},
-            )
         share = ReportShare(listing_id=listing_id, recipient_email=str(body.email), message=body.message)
         self.session.add(share)
         await self.session.commit()
