@@ -163,12 +163,7 @@ class ListingActivities:
         the newest one is the valid one.)
         """
         async with self.session_factory() as session:
-            listing = await session.get(Listing, uuid.UUID(data.listing_id))
-            if listing is None:
-                raise _no_such("listing", data.listing_id)
-            owner = await session.get(Owner, listing.owner_id)
-            inspection = await session.get(Inspection, listing.inspection_id)
-            assert owner is not None and inspection is not None  # foreign keys
+            _listing, owner, inspection = await _listing_with_owner(session, data.listing_id)
             context = self._owner_context(owner, inspection)
             credentials_key = f"owner-{owner.id}:credentials"
             # Only the intake that created the account mails a password: two intakes racing
@@ -237,12 +232,7 @@ class ListingActivities:
         return await self.email.deliver_once(found)
 
     async def _load_email(self, session: AsyncSession, task: ListingTask, template: str) -> EmailInput | None:
-        listing = await session.get(Listing, uuid.UUID(task.listing_id))
-        if listing is None:
-            raise _no_such("listing", task.listing_id)
-        owner = await session.get(Owner, listing.owner_id)
-        inspection = await session.get(Inspection, listing.inspection_id)
-        assert owner is not None and inspection is not None  # foreign keys
+        listing, owner, inspection = await _listing_with_owner(session, task.listing_id)
         context: dict[str, Any] = {
             "owner_first_name": owner.first_name,
             "vehicle": _vehicle(inspection),
@@ -278,6 +268,16 @@ class ListingActivities:
             reply_to=owner.email,
             attachments=attachments,
         )
+
+
+async def _listing_with_owner(session: AsyncSession, listing_id: str) -> tuple[Listing, Owner, Inspection]:
+    listing = await session.get(Listing, uuid.UUID(listing_id))
+    if listing is None:
+        raise _no_such("listing", listing_id)
+    owner = await session.get(Owner, listing.owner_id)
+    inspection = await session.get(Inspection, listing.inspection_id)
+    assert owner is not None and inspection is not None  # foreign keys
+    return listing, owner, inspection
 
 
 def _vehicle(inspection: Inspection) -> str:
