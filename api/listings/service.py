@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import ColumnElement, Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -62,24 +62,21 @@ def lifecycle_of(listing: Listing) -> ListingMachine:
 
 async def public_row(session: AsyncSession, listing_id: uuid.UUID) -> Row | None:
     """A listing the public may see (published, or sold while public in its last month)."""
-    found = (
-        await session.execute(
-            select(Listing, Inspection)
-            .join(Inspection, Inspection.id == Listing.inspection_id)
-            .options(selectinload(Inspection.checkpoints), selectinload(Inspection.photos))
-            .where(Listing.id == listing_id, Listing.publicly_visible.is_(True))
-        )
-    ).first()
-    return Row(found[0], found[1]) if found else None
+    return await _row(session, Listing.id == listing_id, Listing.publicly_visible.is_(True))
 
 
 async def any_row(session: AsyncSession, listing_id: uuid.UUID) -> Row | None:
+    return await _row(session, Listing.id == listing_id)
+
+
+async def _row(session: AsyncSession, *where: ColumnElement[bool]) -> Row | None:
+    """The listing matching `where`, with its inspection's checkpoints and photos loaded."""
     found = (
         await session.execute(
             select(Listing, Inspection)
             .join(Inspection, Inspection.id == Listing.inspection_id)
             .options(selectinload(Inspection.checkpoints), selectinload(Inspection.photos))
-            .where(Listing.id == listing_id)
+            .where(*where)
         )
     ).first()
     return Row(found[0], found[1]) if found else None
