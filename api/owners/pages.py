@@ -46,7 +46,7 @@ from api.owners.auth import (
 from api.owners.deps import Page, error_page, space_context
 from api.owners.schemas import SURVEY_LABELS, ListingPatch, ShareBody, SurveyBody
 from api.owners.service import owner_rows
-from api.owners.views import PRICE_MISSING_FR
+from api.owners.views import PRICE_MISSING_FR, report_pdf_response
 from api.security import csrf, rate_limit
 from api.security.sessions import end_session, session_owner, start_session
 from api.templating import templates
@@ -384,15 +384,7 @@ async def guide(listing_id: str, ctx: Page) -> Response:
 @router.get("/annonces/{listing_id}/rapport.pdf")
 async def report_pdf(listing_id: str, ctx: Page) -> Response:
     row = await ctx.listing(listing_id)
-    pdf, inspection = await ctx.service.report_pdf(row.listing.id)
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'inline; filename="rapport-expertise-{inspection.reference}.pdf"',
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return report_pdf_response(*await ctx.service.report_pdf(row.listing.id))
 
 
 def default_share_message(row: Row, owner: Owner) -> str:

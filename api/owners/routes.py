@@ -30,7 +30,7 @@ from api.owners.schemas import (
     SurveyBody,
 )
 from api.owners.service import owner_rows
-from api.owners.views import owner_listing_out
+from api.owners.views import owner_listing_out, report_pdf_response
 from api.security import csrf, rate_limit
 from api.security.sessions import end_session, start_session
 
@@ -170,15 +170,7 @@ async def mark_sold(listing_id: uuid.UUID, service: OwnerListingsDep) -> OwnerLi
     responses={200: {"content": {"application/pdf": {}}}},
 )
 async def report_pdf(listing_id: uuid.UUID, service: OwnerListingsDep) -> Response:
-    pdf, inspection = await service.report_pdf(listing_id)
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'inline; filename="rapport-expertise-{inspection.reference}.pdf"',
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return report_pdf_response(*await service.report_pdf(listing_id))
 
 
 @router.post(
