@@ -17,7 +17,7 @@ from fastapi import Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from activities.contract_context import contract_context
+from activities.contract_context import contract_context, parties_context
 from activities.documents import DocumentRenderer
 from activities.signature import SignatureProvider, signer_for
 from api.errors import ApiError
@@ -116,18 +116,7 @@ class BuyerService:
                 "duration_months": proposal.duration_months,
             },
             "vehicle": f"{proposal.vehicle_make} {proposal.vehicle_model} ({proposal.vehicle_registration})",
-            "buyer_name": f"{proposal.buyer_first_name} {proposal.buyer_last_name}",
-            "dealer": {
-                "name": dealer.name,
-                "email": dealer.email,
-                "phone": dealer.phone,
-                "address": dealer.address,
-            },
-            "seller": {
-                "name": proposal.seller_name,
-                "email": proposal.seller_email,
-                "phone": proposal.seller_phone,
-            },
+            **parties_context(proposal, dealer),
             "valid_until": french_date(proposal.expires_at),
             "expires_at": proposal.expires_at,
             "withdrawal_deadline": proposal.withdrawal_deadline,
