@@ -4,11 +4,11 @@ Staff bearer tokens only: no token is a 401, a dealer's or an inspector's a 403.
 retry, refused ones included, is written to the audit table and logged.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: the retry routes' annotations name a loop's kind.
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from sqlalchemy import func, select
 
 from api.adv.deps import Operations
@@ -72,22 +72,31 @@ async def _retry(operations: AdvOperations, staff: Principal, kind: str, target_
     )
 
 
-@router.post(
-    "/proposals/{proposal_id}/retry",
-    response_model=RetryOut,
-    summary="Resume a proposal: retry its failed emails (signal) and reset failing activities",
-)
-async def retry_proposal(proposal_id: str, staff: CurrentStaff, operations: Operations) -> RetryOut:
-    return await _retry(operations, staff, "proposal", proposal_id)
+# One retry endpoint per kind, its path naming the kind's own id (`proposal_id`, `listing_id`).
+RETRY_SUMMARIES = {
+    "proposal": "Resume a proposal: retry its failed emails (signal) and reset failing activities",
+    "listing": "Resume a listing: reset its failing activities",
+}
 
 
-@router.post(
-    "/listings/{listing_id}/retry",
-    response_model=RetryOut,
-    summary="Resume a listing: reset its failing activities",
-)
-async def retry_listing(listing_id: str, staff: CurrentStaff, operations: Operations) -> RetryOut:
-    return await _retry(operations, staff, "listing", listing_id)
+def _add_retry_route(kind: str, summary: str) -> None:
+    async def retry(
+        target_id: Annotated[str, Path(alias=f"{kind}_id")], staff: CurrentStaff, operations: Operations
+    ) -> RetryOut:
+        return await _retry(operations, staff, kind, target_id)
+
+    router.add_api_route(
+        f"/{kind}s/{{{kind}_id}}/retry",
+        retry,
+        methods=["POST"],
+        name=f"retry_{kind}",
+        response_model=RetryOut,
+        summary=summary,
+    )
+
+
+for _kind, _summary in RETRY_SUMMARIES.items():
+    _add_retry_route(_kind, _summary)
 
 
 @router.get("/audit", response_model=AuditPage, summary="Who retried what, newest first")
