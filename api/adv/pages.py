@@ -251,26 +251,25 @@ async def adv_page(
     )
 
 
-@router.post("/proposals/{target_id}/retry")
-async def retry_proposal_button(
-    request: Request,
-    target_id: str,
-    session: SessionDep,
-    settings: SettingsDep,
-    csrf: Annotated[str, Form(max_length=200)] = "",
-) -> Response:
-    return await _retry_button(request, session, settings, "proposal", target_id, csrf)
+def _add_retry_button(kind: str) -> None:
+    """The retry button of a workflow of `kind` on the ADV page."""
+
+    async def retry_button(
+        request: Request,
+        target_id: str,
+        session: SessionDep,
+        settings: SettingsDep,
+        csrf: Annotated[str, Form(max_length=200)] = "",
+    ) -> Response:
+        return await _retry_button(request, session, settings, kind, target_id, csrf)
+
+    router.add_api_route(
+        f"/{kind}s/{{target_id}}/retry", retry_button, methods=["POST"], name=f"retry_{kind}_button"
+    )
 
 
-@router.post("/listings/{target_id}/retry")
-async def retry_listing_button(
-    request: Request,
-    target_id: str,
-    session: SessionDep,
-    settings: SettingsDep,
-    csrf: Annotated[str, Form(max_length=200)] = "",
-) -> Response:
-    return await _retry_button(request, session, settings, "listing", target_id, csrf)
+for _kind in ("proposal", "listing"):
+    _add_retry_button(_kind)
 
 
 async def _retry_button(
