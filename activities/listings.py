@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.database import DatabaseActivities
 from activities.email import EmailActivities
 from activities.email_types import Attachment, EmailInput, EmailResult
 from activities.listing_accounts import generate_password, hash_password
@@ -35,7 +37,6 @@ from carflow.links import (
     public_listing_url,
     report_url,
 )
-from carflow.settings import Settings
 from db.documents import DocumentStore
 from db.models import ContactMessage, Inspection, Listing, ListingSurvey, OutboxEmail, Owner, ReportShare
 from workflows.listing_contract import (
@@ -61,20 +62,11 @@ def _no_such(what: str, ident: object) -> ApplicationError:
     )
 
 
-class ListingActivities:
-    def __init__(
-        self,
-        settings: Settings,
-        session_factory: async_sessionmaker[AsyncSession],
-        email: EmailActivities,
-        documents: DocumentStore,
-        reports: ReportRenderer | None = None,
-    ) -> None:
-        self.settings = settings
-        self.session_factory = session_factory
-        self.email = email
-        self.documents = documents
-        self.reports = reports or ReportRenderer()
+@dataclass(eq=False)
+class ListingActivities(DatabaseActivities):
+    email: EmailActivities
+    documents: DocumentStore
+    reports: ReportRenderer = field(default_factory=ReportRenderer)
 
     # --- read model ------------------------------------------------------------------------
 
