@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hmac
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -65,19 +65,16 @@ class AcceptForm:
     no_claim_since_sent: bool | None
 
 
+@dataclass
 class BuyerService:
-    def __init__(
-        self,
-        session: AsyncSession,
-        settings: Settings,
-        workflows: ProposalWorkflows | None,
-        renderer: DocumentRenderer,
-    ) -> None:
-        self.session = session
-        self.settings = settings
-        self.workflows = workflows
-        self.renderer = renderer
-        self.store = DocumentStore(settings.documents_dir)
+    session: AsyncSession
+    settings: Settings
+    workflows: ProposalWorkflows | None
+    renderer: DocumentRenderer
+    store: DocumentStore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.store = DocumentStore(self.settings.documents_dir)
 
     # --- finding and showing -----------------------------------------------------------------
 
