@@ -175,13 +175,14 @@ async def contact(
     form = await request.form()
     values = {key: str(form.get(key) or "") for key in ("name", "email", "phone", "message", "website")}
     shown = {k: v for k, v in values.items() if k != "website"}
+
+    def form_again(status_code: int, shown_row: Row, **problem: Any) -> Response:
+        """The listing with the contact form as the visitor filled it, saying what went wrong."""
+        context = detail_context(shown_row, owner, False, form=shown, **problem)
+        return page(request, "annonces/detail.html", context, status_code)
+
     if not csrf.form_token_valid(request, settings, str(form.get("csrf") or "")):
-        return page(
-            request,
-            "annonces/detail.html",
-            detail_context(row, owner, False, form=shown, contact_error=CSRF_FAILED_FR),
-            403,
-        )
+        return form_again(403, row, contact_error=CSRF_FAILED_FR)
     try:
         body = ContactBody.model_validate({**values, "phone": values["phone"].strip() or None})
     except ValidationError as exc:
@@ -189,12 +190,7 @@ async def contact(
         for err in exc.errors():
             field = str(err["loc"][0]) if err["loc"] else "message"
             errors.setdefault(field, CONTACT_ERRORS_FR.get(field, "Valeur invalide."))
-        return page(
-            request,
-            "annonces/detail.html",
-            detail_context(row, owner, False, form=shown, field_errors=errors),
-            422,
-        )
+        return form_again(422, row, field_errors=errors)
     try:
         await send_contact(
             session, workflows, ident, body, ip=rate_limit.client_ip(request.client), now=clock()
@@ -210,12 +206,7 @@ async def contact(
             raise not_found(owner) from None
         fresh = await public_row(session, ident) or row
         message = messages.get(err.status_code) or "Votre message n'a pas pu être envoyé."
-        return page(
-            request,
-            "annonces/detail.html",
-            detail_context(fresh, owner, False, form=shown, contact_error=message),
-            err.status_code,
-        )
+        return form_again(err.status_code, fresh, contact_error=message)
     return RedirectResponse(f"/annonces/{ident}?message=envoye", status_code=303)
 
 
