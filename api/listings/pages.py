@@ -116,15 +116,24 @@ async def search_page(request: Request, session: SessionDep, settings: SettingsD
     return page(request, "annonces/search.html", context, 422 if errors else 200)
 
 
+async def _owner_and_id(
+    request: Request, session: Any, settings: Settings, listing_id: str
+) -> tuple[Owner | None, uuid.UUID]:
+    """The logged-in owner, if any (the page's header shows them), and the listing's id.
+
+    A malformed id is a listing not found, like an unknown one."""
+    owner = await session_owner(request, session, settings)
+    try:
+        return owner, uuid.UUID(listing_id)
+    except ValueError:
+        raise not_found(owner) from None
+
+
 async def _visible_or_own(
     request: Request, session: Any, settings: Settings, listing_id: str
 ) -> tuple[Row, Owner | None, bool]:
     """(row, owner, preview): the public listing, or the logged-in owner's own hidden one."""
-    owner = await session_owner(request, session, settings)
-    try:
-        ident = uuid.UUID(listing_id)
-    except ValueError:
-        raise not_found(owner) from None
+    owner, ident = await _owner_and_id(request, session, settings, listing_id)
     row = await public_row(session, ident)
     if row is not None:
         return row, owner, False
@@ -164,11 +173,7 @@ async def contact(
     workflows: WorkflowsDep,
     clock: ClockDep,
 ) -> Response:
-    owner = await session_owner(request, session, settings)
-    try:
-        ident = uuid.UUID(listing_id)
-    except ValueError:
-        raise not_found(owner) from None
+    owner, ident = await _owner_and_id(request, session, settings, listing_id)
     row = await public_row(session, ident)
     if row is None:
         raise not_found(owner)
