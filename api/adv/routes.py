@@ -6,6 +6,7 @@ retry, refused ones included, is written to the audit table and logged.
 
 # No `from __future__ import annotations`: the retry routes' annotations name a loop's kind.
 
+from dataclasses import asdict
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
@@ -61,15 +62,8 @@ async def _retry(operations: AdvOperations, staff: Principal, kind: str, target_
             workflow_id=outcome.workflow_id,
             audit_id=str(entry.id),
         )
-    return RetryOut(
-        kind=outcome.kind,
-        id=outcome.id,
-        workflow_id=outcome.workflow_id,
-        result=outcome.result,
-        message=outcome.message,
-        actions=outcome.actions,
-        audit_id=entry.id,
-    )
+    # The outcome as it is (its other fields are for the audit), with its audit entry.
+    return RetryOut.model_validate({**asdict(outcome), "audit_id": entry.id})
 
 
 # One retry endpoint per kind, its path naming the kind's own id (`proposal_id`, `listing_id`).
