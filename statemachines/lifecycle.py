@@ -20,7 +20,7 @@ Pure rules only: passed through into Temporal's workflow sandbox, so no I/O, no 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -29,7 +29,7 @@ from statemachine import StateMachine
 from statemachine.event import Event
 from statemachine.exceptions import TransitionNotAllowed
 
-__all__ = ["Actor", "LifecycleMachine", "Refusal", "TransitionNotAllowed", "apply_event", "fields_of"]
+__all__ = ["Actor", "LifecycleMachine", "Refusal", "TransitionNotAllowed", "apply_event"]
 
 # The refusal codes the API turns into its error codes.
 NOT_ALLOWED = "transition_not_allowed"
@@ -176,12 +176,3 @@ def apply_event(machine: StateMachine, event: str, **kwargs: Any) -> str:
         raise TransitionNotAllowed(Event(id=event, name=event), machine.configuration)
     machine.send(event, **kwargs)
     return str(machine.current_state_value)
-
-
-def fields_of(record: object, part: type) -> dict[str, Any]:
-    """The values `record` holds for the fields of the dataclass `part`, by name.
-
-    `part` is a base that a model shares with the records made from it (the proposal's
-    timeline, the listing's facts): the workflow hands those facts on as they are.
-    """
-    return {f.name: getattr(record, f.name) for f in fields(part)}

@@ -17,7 +17,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from statemachines.lifecycle import fields_of
+    from carflow.records import fields_of
     from statemachines.listing import (
         Actor,
         ListingEvent,

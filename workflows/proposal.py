@@ -15,7 +15,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from statemachines.lifecycle import fields_of
+    from carflow.records import fields_of
     from statemachines.proposal import (
         Actor,
         ProposalEvent,
