@@ -10,13 +10,14 @@ from dataclasses import asdict
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from api.adv.deps import Operations
-from api.adv.schemas import AuditOut, AuditPage, RetryOut, WorkflowOut, WorkflowPage
+from api.adv.schemas import AuditPage, RetryOut, WorkflowOut, WorkflowPage
 from api.adv.service import AdvOperations, WorkflowItem, retry_and_audit
 from api.deps import CurrentStaff, SessionDep
 from api.errors import ApiError
+from api.paging import fetch_page
 from db.accounts import Principal
 from db.models import AdvAuditEntry
 
@@ -100,16 +101,5 @@ async def audit_log(
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> AuditPage:
-    total = int(await session.scalar(select(func.count()).select_from(AdvAuditEntry)) or 0)
-    rows = await session.scalars(
-        select(AdvAuditEntry)
-        .order_by(AdvAuditEntry.at.desc())
-        .offset((page - 1) * page_size)
-        .limit(page_size)
-    )
-    return AuditPage(
-        items=[AuditOut.model_validate(r, from_attributes=True) for r in rows],
-        total=total,
-        page=page,
-        page_size=page_size,
-    )
+    query = select(AdvAuditEntry).order_by(AdvAuditEntry.at.desc())
+    return AuditPage.model_validate(await fetch_page(session, query, page, page_size), from_attributes=True)
