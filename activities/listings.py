@@ -19,12 +19,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.database import DatabaseActivities
+from activities.database import DatabaseActivities, write_projection
 from activities.email import EmailActivities
 from activities.email_types import Attachment, EmailInput, EmailResult
 from activities.listing_accounts import generate_password, hash_password
@@ -37,8 +37,10 @@ from carflow.links import (
     public_listing_url,
     report_url,
 )
+from carflow.records import fields_of
 from db.documents import DocumentStore
 from db.models import ContactMessage, Inspection, Listing, ListingSurvey, OutboxEmail, Owner, ReportShare
+from statemachines.listing import ListingFacts
 from workflows.listing_contract import (
     ACTIVITY_EMAIL,
     ACTIVITY_OWNER_WELCOME,
@@ -75,29 +77,12 @@ class ListingActivities(DatabaseActivities):
         """True when this projection was written, False when a newer one already was."""
         listing_id = uuid.UUID(data.listing_id)
         values: dict[str, Any] = {
-            "state": data.state,
-            "state_version": data.version,
-            "visible_when_sold": data.visible_when_sold,
+            **fields_of(data, ListingFacts),
             "publicly_visible": data.publicly_visible,
-            "price_cents": data.price_cents,
-            "negotiable": data.negotiable,
-            "location": data.location,
-            "published_at": data.published_at,
-            "publication_ends_at": data.publication_ends_at,
-            "sold_at": data.sold_at,
-            "sold_period_ends_at": data.sold_period_ends_at,
             "survey_completed_at": data.survey.completed_at if data.survey else None,
-            "email_failed": data.email_failed,
-            "email_error": data.email_error,
-            "updated_at": datetime.now(UTC),
         }
         async with self.session_factory() as session:
-            result = await session.execute(
-                update(Listing)
-                .where(Listing.id == listing_id, Listing.state_version < data.version)
-                .values(**values)
-            )
-            written = bool(result.rowcount)  # type: ignore[attr-defined]
+            written = await write_projection(session, Listing, listing_id, data, values)
             if written and data.survey is not None:
                 exists = await session.scalar(
                     select(ListingSurvey.id).where(ListingSurvey.listing_id == listing_id)
