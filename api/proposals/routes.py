@@ -186,8 +186,7 @@ async def start_in_person(
 ) -> ProposalDetail:
     row = await get_owned_proposal(service.session, service.dealer.id, proposal_id)
     status = await in_person.start(service, row, body.iban, body.account_holder, body.cg_accepted)
-    await service.session.refresh(row)  # the workflow projected its new state meanwhile
-    return await service.detail(row, status)
+    return await service.detail_after(row, status)
 
 
 @router.post(
@@ -200,8 +199,7 @@ async def confirm_in_person(
 ) -> ProposalDetail:
     row = await get_owned_proposal(service.session, service.dealer.id, proposal_id)
     status = await in_person.confirm(service, row, body.code, request)
-    await service.session.refresh(row)
-    return await service.detail(row, status)
+    return await service.detail_after(row, status)
 
 
 @router.get(

@@ -127,6 +127,11 @@ class ProposalService:
     async def detail(self, row: Proposal, status: ProposalStatus | None = None) -> ProposalDetail:
         return proposal_detail(row, status or await self.status(row), self.clock())
 
+    async def detail_after(self, row: Proposal, status: ProposalStatus) -> ProposalDetail:
+        """The proposal after an action whose workflow projected its new state meanwhile."""
+        await self.session.refresh(row)
+        return await self.detail(row, status)
+
     async def lifecycle(self, row: Proposal) -> ProposalMachine:
         """The proposal's machine where it stands: as the workflow says, else the read model."""
         return lifecycle_of(await self.status(row) or row)
