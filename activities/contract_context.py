@@ -55,3 +55,21 @@ def contract_context(proposal: Proposal, dealer: Dealer) -> dict[str, Any]:
         "iban_masked": proposal.iban_masked,
         "account_holder": proposal.account_holder,
     }
+
+
+def parties_context(proposal: Proposal, dealer: Dealer) -> dict[str, Any]:
+    """Who the buyer deals with, as the proposal emails and the buyer's pages name them."""
+    return {
+        "buyer_name": f"{proposal.buyer_first_name} {proposal.buyer_last_name}",
+        "dealer": {
+            "name": dealer.name,
+            "email": dealer.email,
+            "phone": dealer.phone,
+            "address": dealer.address,
+        },
+        "seller": {
+            "name": proposal.seller_name,
+            "email": proposal.seller_email,
+            "phone": proposal.seller_phone,
+        },
+    }

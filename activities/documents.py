@@ -39,13 +39,19 @@ def paris_time(moment: datetime | None) -> str:
     return moment.astimezone(PARIS).strftime("%d/%m/%Y %H:%M:%S (heure de Paris)") if moment else "—"
 
 
+def pdf_environment(directory: Path = PDF_TEMPLATES) -> Environment:
+    """The Jinja2 environment of the PDF templates (contracts, reports): HTML is escaped and a
+    missing variable is an error, never a blank in a legal document."""
+    return Environment(
+        loader=FileSystemLoader(directory),
+        autoescape=select_autoescape(enabled_extensions=("html",)),
+        undefined=StrictUndefined,
+    )
+
+
 class DocumentRenderer:
     def __init__(self, directory: Path = PDF_TEMPLATES) -> None:
-        self.env = Environment(
-            loader=FileSystemLoader(directory),
-            autoescape=select_autoescape(enabled_extensions=("html",)),
-            undefined=StrictUndefined,
-        )
+        self.env = pdf_environment(directory)
         self.env.filters["paris_time"] = paris_time
 
     def _pdf(self, template: str, context: dict[str, Any]) -> bytes:

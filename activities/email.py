@@ -9,6 +9,7 @@ the row was marked) the duplicate carries the same Message-ID and mail clients f
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
@@ -16,10 +17,11 @@ from email.utils import formatdate, parseaddr
 import aiosmtplib
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.database import DatabaseActivities
 from activities.email_templates import EmailRenderer, UnknownTemplate
 from activities.email_types import EmailInput, EmailResult
 from activities.proposal_emails import load_proposal_email
@@ -57,20 +59,11 @@ def message_id_for(key: str, sender: str) -> str:
     return f"<{hashlib.sha256(key.encode()).hexdigest()[:40]}@{domain}>"
 
 
-class EmailActivities:
-    def __init__(
-        self,
-        settings: Settings,
-        session_factory: async_sessionmaker[AsyncSession],
-        renderer: EmailRenderer,
-        mailer: SmtpMailer,
-        documents: DocumentStore | None = None,
-    ) -> None:
-        self.settings = settings
-        self.session_factory = session_factory
-        self.renderer = renderer
-        self.mailer = mailer
-        self.documents = documents
+@dataclass(eq=False)
+class EmailActivities(DatabaseActivities):
+    renderer: EmailRenderer
+    mailer: SmtpMailer
+    documents: DocumentStore | None = None
 
     @activity.defn(name="send_email")
     async def send_email(self, data: EmailInput) -> EmailResult:

@@ -15,14 +15,16 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.database import DatabaseActivities, write_projection
 from activities.email import EmailActivities
 from activities.email_types import Attachment, EmailInput, EmailResult
 from activities.listing_accounts import generate_password, hash_password
@@ -35,9 +37,10 @@ from carflow.links import (
     public_listing_url,
     report_url,
 )
-from carflow.settings import Settings
+from carflow.records import fields_of
 from db.documents import DocumentStore
 from db.models import ContactMessage, Inspection, Listing, ListingSurvey, OutboxEmail, Owner, ReportShare
+from statemachines.listing import ListingFacts
 from workflows.listing_contract import (
     ACTIVITY_EMAIL,
     ACTIVITY_OWNER_WELCOME,
@@ -61,20 +64,11 @@ def _no_such(what: str, ident: object) -> ApplicationError:
     )
 
 
-class ListingActivities:
-    def __init__(
-        self,
-        settings: Settings,
-        session_factory: async_sessionmaker[AsyncSession],
-        email: EmailActivities,
-        documents: DocumentStore,
-        reports: ReportRenderer | None = None,
-    ) -> None:
-        self.settings = settings
-        self.session_factory = session_factory
-        self.email = email
-        self.documents = documents
-        self.reports = reports or ReportRenderer()
+@dataclass(eq=False)
+class ListingActivities(DatabaseActivities):
+    email: EmailActivities
+    documents: DocumentStore
+    reports: ReportRenderer = field(default_factory=ReportRenderer)
 
     # --- read model ------------------------------------------------------------------------
 
@@ -83,29 +77,12 @@ class ListingActivities:
         """True when this projection was written, False when a newer one already was."""
         listing_id = uuid.UUID(data.listing_id)
         values: dict[str, Any] = {
-            "state": data.state,
-            "state_version": data.version,
-            "visible_when_sold": data.visible_when_sold,
+            **fields_of(data, ListingFacts),
             "publicly_visible": data.publicly_visible,
-            "price_cents": data.price_cents,
-            "negotiable": data.negotiable,
-            "location": data.location,
-            "published_at": data.published_at,
-            "publication_ends_at": data.publication_ends_at,
-            "sold_at": data.sold_at,
-            "sold_period_ends_at": data.sold_period_ends_at,
             "survey_completed_at": data.survey.completed_at if data.survey else None,
-            "email_failed": data.email_failed,
-            "email_error": data.email_error,
-            "updated_at": datetime.now(UTC),
         }
         async with self.session_factory() as session:
-            result = await session.execute(
-                update(Listing)
-                .where(Listing.id == listing_id, Listing.state_version < data.version)
-                .values(**values)
-            )
-            written = bool(result.rowcount)  # type: ignore[attr-defined]
+            written = await write_projection(session, Listing, listing_id, data, values)
             if written and data.survey is not None:
                 exists = await session.scalar(
                     select(ListingSurvey.id).where(ListingSurvey.listing_id == listing_id)
@@ -163,12 +140,7 @@ class ListingActivities:
         the newest one is the valid one.)
         """
         async with self.session_factory() as session:
-            listing = await session.get(Listing, uuid.UUID(data.listing_id))
-            if listing is None:
-                raise _no_such("listing", data.listing_id)
-            owner = await session.get(Owner, listing.owner_id)
-            inspection = await session.get(Inspection, listing.inspection_id)
-            assert owner is not None and inspection is not None  # foreign keys
+            _listing, owner, inspection = await _listing_with_owner(session, data.listing_id)
             context = self._owner_context(owner, inspection)
             credentials_key = f"owner-{owner.id}:credentials"
             # Only the intake that created the account mails a password: two intakes racing
@@ -237,12 +209,7 @@ class ListingActivities:
         return await self.email.deliver_once(found)
 
     async def _load_email(self, session: AsyncSession, task: ListingTask, template: str) -> EmailInput | None:
-        listing = await session.get(Listing, uuid.UUID(task.listing_id))
-        if listing is None:
-            raise _no_such("listing", task.listing_id)
-        owner = await session.get(Owner, listing.owner_id)
-        inspection = await session.get(Inspection, listing.inspection_id)
-        assert owner is not None and inspection is not None  # foreign keys
+        listing, owner, inspection = await _listing_with_owner(session, task.listing_id)
         context: dict[str, Any] = {
             "owner_first_name": owner.first_name,
             "vehicle": _vehicle(inspection),
@@ -278,6 +245,16 @@ class ListingActivities:
             reply_to=owner.email,
             attachments=attachments,
         )
+
+
+async def _listing_with_owner(session: AsyncSession, listing_id: str) -> tuple[Listing, Owner, Inspection]:
+    listing = await session.get(Listing, uuid.UUID(listing_id))
+    if listing is None:
+        raise _no_such("listing", listing_id)
+    owner = await session.get(Owner, listing.owner_id)
+    inspection = await session.get(Inspection, listing.inspection_id)
+    assert owner is not None and inspection is not None  # foreign keys
+    return listing, owner, inspection
 
 
 def _vehicle(inspection: Inspection) -> str:

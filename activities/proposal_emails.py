@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.exceptions import ApplicationError
 
+from activities.contract_context import parties_context
 from activities.email_types import Attachment, EmailInput
 from carflow.formatting import euros, french_date, french_datetime
 from carflow.links import buyer_token
@@ -44,18 +45,7 @@ async def load_proposal_email(
     dealer = await session.get(Dealer, proposal.dealer_id)
     assert dealer is not None  # foreign key
     context: dict[str, Any] = {
-        "buyer_name": f"{proposal.buyer_first_name} {proposal.buyer_last_name}",
-        "dealer": {
-            "name": dealer.name,
-            "email": dealer.email,
-            "phone": dealer.phone,
-            "address": dealer.address,
-        },
-        "seller": {
-            "name": proposal.seller_name,
-            "email": proposal.seller_email,
-            "phone": proposal.seller_phone,
-        },
+        **parties_context(proposal, dealer),
         "product_label": proposal.product_label,
         "price": euros(proposal.price_cents, always_cents=True),
         "vehicle": f"{proposal.vehicle_make} {proposal.vehicle_model} ({proposal.vehicle_registration})",

@@ -7,14 +7,15 @@ newer version overwrites, so a retried or late activity never moves the read mod
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
-from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.database import write_projection
+from carflow.records import fields_of
 from db.models import Proposal
+from statemachines.proposal import ProposalTimeline
 from workflows.proposal_contract import ACTIVITY_PROJECT, ProposalProjection
 
 # A contract is in force from signature (DESIGN §3); withdrawal ends it.
@@ -29,31 +30,15 @@ class RecordsActivities:
     async def project_proposal(self, data: ProposalProjection) -> bool:
         """True when this projection was written, False when a newer one already was."""
         values = {
-            "state": data.state,
-            "state_version": data.version,
             "expires_at": data.expires_at,
-            "first_sent_at": data.first_sent_at,
-            "last_sent_at": data.last_sent_at,
-            "sent_count": data.sent_count,
-            "view_count": data.view_count,
-            "first_viewed_at": data.first_viewed_at,
-            "last_viewed_at": data.last_viewed_at,
-            "signed_at": data.signed_at,
-            "withdrawal_deadline": data.withdrawal_deadline,
+            **fields_of(data, ProposalTimeline),
             "contract_status": CONTRACT_STATUS.get(data.state, "none"),
-            "email_failed": data.email_failed,
-            "email_error": data.email_error,
-            "updated_at": datetime.now(UTC),
         }
         proposal_id = uuid.UUID(data.proposal_id)
         async with self.session_factory() as session:
-            result = await session.execute(
-                update(Proposal)
-                .where(Proposal.id == proposal_id, Proposal.state_version < data.version)
-                .values(**values)
-            )
+            written = await write_projection(session, Proposal, proposal_id, data, values)
             await session.commit()
-            if result.rowcount:  # type: ignore[attr-defined]
+            if written:
                 return True
             if await session.get(Proposal, proposal_id) is None:
                 raise ApplicationError(

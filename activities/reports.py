@@ -13,15 +13,13 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from activities.documents import PDF_TEMPLATES, pdf_environment
 from carflow.formatting import french_date, thousands, vehicle_title
 from db.models import Inspection
-
-PDF_TEMPLATES = Path(__file__).parent / "templates" / "pdf"
 
 # Checkpoint grades (API values) and how the report says them.
 GRADES: dict[str, str] = {
@@ -84,11 +82,7 @@ async def load_inspection(session: AsyncSession, inspection_id: uuid.UUID) -> In
 
 class ReportRenderer:
     def __init__(self, directory: Path = PDF_TEMPLATES) -> None:
-        self.env = Environment(
-            loader=FileSystemLoader(directory),
-            autoescape=select_autoescape(enabled_extensions=("html",)),
-            undefined=StrictUndefined,
-        )
+        self.env = pdf_environment(directory)
 
     def html(self, context: dict[str, Any], *, page: bool, pdf_url: str = "") -> str:
         """The report as HTML: `page=True` for browsers (phone-friendly), False for WeasyPrint."""

@@ -5,15 +5,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import httpx
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.contract_context import contract_context
+from activities.database import DatabaseActivities
 from activities.documents import DocumentRenderer, SignatureAudit
 from activities.email import EmailActivities
 from activities.email_types import EmailInput
@@ -46,20 +48,11 @@ def sms_address(settings: Settings, mobile: str) -> str:
     return f"{digits}@{settings.sms_gateway_domain}"
 
 
-class SigningActivities:
-    def __init__(
-        self,
-        settings: Settings,
-        session_factory: async_sessionmaker[AsyncSession],
-        renderer: DocumentRenderer,
-        store: DocumentStore,
-        email: EmailActivities,
-    ) -> None:
-        self.settings = settings
-        self.session_factory = session_factory
-        self.renderer = renderer
-        self.store = store
-        self.email = email
+@dataclass(eq=False)
+class SigningActivities(DatabaseActivities):
+    renderer: DocumentRenderer
+    store: DocumentStore
+    email: EmailActivities
 
     async def _load(self, session: AsyncSession, proposal_id: str) -> tuple[Proposal, Dealer]:
         proposal = await session.get(Proposal, uuid.UUID(proposal_id))

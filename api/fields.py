@@ -48,26 +48,32 @@ def _national_digits(value: object) -> str:
     return "0" + digits[1:] if digits.startswith("0") else "0" + digits
 
 
+def _e164(value: object, national: str, error_type: str, message: str) -> str:
+    """A French number whose 10 national digits match `national`, in E.164 ("+33…")."""
+    digits = _national_digits(value)
+    if not re.fullmatch(national, digits):
+        raise PydanticCustomError(error_type, message)
+    return "+33" + digits[1:]
+
+
 def normalize_french_mobile(value: object) -> str:
     """ "06 12 34 56 78", "+33612345678", "0612345678" → "+33612345678" (E.164)."""
-    digits = _national_digits(value)
-    if not re.fullmatch(r"0[67][0-9]{8}", digits):
-        raise PydanticCustomError(
-            "french_mobile",
-            "must be a French mobile number (06 or 07), like 06 12 34 56 78 or +33 6 12 34 56 78",
-        )
-    return "+33" + digits[1:]
+    return _e164(
+        value,
+        r"0[67][0-9]{8}",
+        "french_mobile",
+        "must be a French mobile number (06 or 07), like 06 12 34 56 78 or +33 6 12 34 56 78",
+    )
 
 
 def normalize_french_phone(value: object) -> str:
     """Any French number, landline or mobile, in E.164: a seller may give the showroom's line."""
-    digits = _national_digits(value)
-    if not re.fullmatch(r"0[1-9][0-9]{8}", digits):
-        raise PydanticCustomError(
-            "french_phone",
-            "must be a French phone number, like 01 23 45 67 89 or +33 1 23 45 67 89",
-        )
-    return "+33" + digits[1:]
+    return _e164(
+        value,
+        r"0[1-9][0-9]{8}",
+        "french_phone",
+        "must be a French phone number, like 01 23 45 67 89 or +33 1 23 45 67 89",
+    )
 
 
 def normalize_vin(value: object) -> str:

@@ -10,6 +10,7 @@ hung request. What each kind is called and how its ids are made comes from its c
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -152,6 +153,32 @@ class LifecycleClient(Generic[StatusT]):
             )
         except WorkflowAlreadyStartedError:
             log.info("workflow_already_closed", kind=self.kind.name, target_id=str(target_id))
+
+    async def start_or_undo(
+        self, target_id: object, start: StartInput, undo: Callable[[], Awaitable[None]]
+    ) -> None:
+        """Start the workflow of what the request just saved, or take that back with `undo`.
+
+        The start may have reached Temporal even though its answer did not reach us: then
+        the workflow runs and nothing is undone. Otherwise a Temporal that refused or is
+        down is a 503 saying nothing was created.
+        """
+        name = self.kind.name
+        try:
+            await self.start(target_id, start)
+        except Exception as err:
+            if isinstance(err, RPCError) and await self.exists(target_id):
+                log.warning(f"{name}_start_answer_lost", **{f"{name}_id": str(target_id)})
+                return
+            await undo()
+            if isinstance(err, RPCError):
+                log.warning(f"{name}_start_failed", error=str(err)[:200])
+                raise ApiError(
+                    503,
+                    "temporal_unavailable",
+                    f"Could not start the {name}'s workflow; nothing was created. Please retry.",
+                ) from None
+            raise
 
     async def exists(self, target_id: object) -> bool | None:
         """Whether the workflow exists; None when Temporal cannot tell us."""

@@ -17,49 +17,50 @@ import base64
 import hashlib
 import hmac
 import uuid
+from dataclasses import dataclass
 
 from carflow.settings import Settings
 from carflow.tokens import hash_token
 
 
-def _derived_token(settings: Settings, purpose: str, ident: object) -> str:
-    key = settings.secret_key.get_secret_value().encode()
-    digest = hmac.new(key, f"{purpose}:{ident}".encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+@dataclass(frozen=True)
+class DerivedLink:
+    """A capability link `{public_url}{path}/{token}` whose token is derived from an id."""
 
+    purpose: str  # mixed into the HMAC: a buyer's token never opens a report, nor the reverse
+    path: str
+
+    def token(self, settings: Settings, ident: object) -> str:
+        key = settings.secret_key.get_secret_value().encode()
+        digest = hmac.new(key, f"{self.purpose}:{ident}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+    def token_hash(self, settings: Settings, ident: object) -> str:
+        """What the database keeps, to find the row a token opens."""
+        return hash_token(self.token(settings, ident))
+
+    def url_of(self, settings: Settings, token: str) -> str:
+        return f"{settings.public_url}{self.path}/{token}"
+
+    def url(self, settings: Settings, ident: object) -> str:
+        return self.url_of(settings, self.token(settings, ident))
+
+
+BUYER_LINK = DerivedLink("buyer-link", "/p")
+REPORT_LINK = DerivedLink("inspection-report", "/r")
 
 # --- the buyer's link --------------------------------------------------------------------------
 
-
-def buyer_token(settings: Settings, proposal_id: object) -> str:
-    return _derived_token(settings, "buyer-link", proposal_id)
-
-
-def buyer_token_hash(settings: Settings, proposal_id: object) -> str:
-    return hash_token(buyer_token(settings, proposal_id))
-
-
-def buyer_page_url(settings: Settings, token: str) -> str:
-    return f"{settings.public_url}/p/{token}"
-
-
-def buyer_link(settings: Settings, proposal_id: object) -> str:
-    return buyer_page_url(settings, buyer_token(settings, proposal_id))
-
+buyer_token = BUYER_LINK.token
+buyer_token_hash = BUYER_LINK.token_hash
+buyer_page_url = BUYER_LINK.url_of
+buyer_link = BUYER_LINK.url
 
 # --- the inspection report ---------------------------------------------------------------------
 
-
-def report_token(settings: Settings, inspection_id: object) -> str:
-    return _derived_token(settings, "inspection-report", inspection_id)
-
-
-def report_token_hash(settings: Settings, inspection_id: object) -> str:
-    return hash_token(report_token(settings, inspection_id))
-
-
-def report_url(settings: Settings, inspection_id: object) -> str:
-    return f"{settings.public_url}/r/{report_token(settings, inspection_id)}"
+report_token = REPORT_LINK.token
+report_token_hash = REPORT_LINK.token_hash
+report_url = REPORT_LINK.url
 
 
 def inspection_reference(inspection_id: object) -> str:

@@ -63,6 +63,19 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime()}
 
 
+class LifecycleReadModel:
+    """The read-model columns every lifecycle kind has besides its state (proposals, listings).
+
+    Only the `records` activities write them, from the workflow's projection: a write carries
+    the workflow's version and only a newer one lands (`state_version`).
+    """
+
+    state_version: Mapped[int] = mapped_column(default=0)
+    email_failed: Mapped[bool] = mapped_column(Boolean, default=False)
+    email_error: Mapped[str | None] = mapped_column(String(1000))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Role(StrEnum):
     DEALER = "dealer"
     STAFF = "staff"
@@ -161,7 +174,7 @@ class OutboxEmail(Base):
     sent_at: Mapped[datetime | None] = mapped_column()
 
 
-class Proposal(Base):
+class Proposal(LifecycleReadModel, Base):
     """A proposal's content, plus the read model of its workflow (written by `records`)."""
 
     __tablename__ = "proposals"
@@ -212,9 +225,8 @@ class Proposal(Base):
     conditions_pdf_sha256: Mapped[str | None] = mapped_column(String(64))
     signature_method: Mapped[str | None] = mapped_column(String(20))
 
-    # Read model: only the records activity writes below this line.
+    # Read model: only the records activity writes below this line (and LifecycleReadModel's).
     state: Mapped[str] = mapped_column(String(20), default="draft", index=True)
-    state_version: Mapped[int] = mapped_column(default=0)
     expires_at: Mapped[datetime] = mapped_column()
     first_sent_at: Mapped[datetime | None] = mapped_column()
     last_sent_at: Mapped[datetime | None] = mapped_column()
@@ -225,9 +237,6 @@ class Proposal(Base):
     signed_at: Mapped[datetime | None] = mapped_column()
     withdrawal_deadline: Mapped[datetime | None] = mapped_column()
     contract_status: Mapped[str] = mapped_column(String(20), default="none")
-    email_failed: Mapped[bool] = mapped_column(Boolean, default=False)
-    email_error: Mapped[str | None] = mapped_column(String(1000))
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class SigningCode(Base):
@@ -385,7 +394,7 @@ class InspectionPhoto(Base):
     caption: Mapped[str | None] = mapped_column(String(200))
 
 
-class Listing(Base):
+class Listing(LifecycleReadModel, Base):
     """An inspected vehicle's listing, plus the read model of its workflow.
 
     Price, negotiability and location are edited through the workflow (the survey gate
@@ -399,13 +408,12 @@ class Listing(Base):
     owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("owners.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    # Read model: only the records activity writes below this line (the intake writes the
-    # starting point, version 0).
+    # Read model: only the records activity writes below this line and LifecycleReadModel's
+    # (the intake writes the starting point, version 0).
     price_cents: Mapped[int] = mapped_column(default=0)
     negotiable: Mapped[bool] = mapped_column(Boolean, default=False)
     location: Mapped[str] = mapped_column(String(200), default="")
     state: Mapped[str] = mapped_column(String(20), default="pending_survey", index=True)
-    state_version: Mapped[int] = mapped_column(default=0)
     visible_when_sold: Mapped[bool] = mapped_column(Boolean, default=False)
     # Whether the public sees it (published, or sold while published): what searches filter on.
     publicly_visible: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
@@ -414,9 +422,6 @@ class Listing(Base):
     sold_at: Mapped[datetime | None] = mapped_column()
     sold_period_ends_at: Mapped[datetime | None] = mapped_column()
     survey_completed_at: Mapped[datetime | None] = mapped_column()
-    email_failed: Mapped[bool] = mapped_column(Boolean, default=False)
-    email_error: Mapped[str | None] = mapped_column(String(1000))
-    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ListingSurvey(Base):

@@ -29,6 +29,7 @@ __all__ = [
     "SURVEY_REQUIRED",
     "Actor",
     "ListingEvent",
+    "ListingFacts",
     "ListingMachine",
     "ListingModel",
     "ListingState",
@@ -89,8 +90,27 @@ LISTING_ACTORS: dict[str, frozenset[Actor]] = {
 _SHOWN_WHEN_SOLD_FROM: frozenset[str] = frozenset({ListingState.PUBLISHED})
 
 
+@dataclass(kw_only=True)
+class ListingFacts:
+    """A listing's price and place, and when it was published and sold.
+
+    The machine keeps these facts; the read model and the status show them as they are
+    (`fields_of(model, ListingFacts)`), so the workflow and the database agree on them by
+    construction.
+    """
+
+    visible_when_sold: bool = False
+    price_cents: int = 0
+    negotiable: bool = False
+    location: str = ""
+    published_at: datetime | None = None
+    publication_ends_at: datetime | None = None
+    sold_at: datetime | None = None
+    sold_period_ends_at: datetime | None = None
+
+
 @dataclass
-class ListingModel:
+class ListingModel(ListingFacts):
     """What a listing's lifecycle needs to be rebuilt at any point, and its facts.
 
     `visible_when_sold` records whether the listing was public at the moment of the sale:
@@ -99,15 +119,7 @@ class ListingModel:
     """
 
     state: str = ListingState.PENDING_SURVEY.value
-    visible_when_sold: bool = False
-    price_cents: int = 0
-    negotiable: bool = False
-    location: str = ""
-    published_at: datetime | None = None
-    publication_ends_at: datetime | None = None
     publications: int = 0
-    sold_at: datetime | None = None
-    sold_period_ends_at: datetime | None = None
 
     def __post_init__(self) -> None:
         # The library accepts any value in `state` silently and only fails later.

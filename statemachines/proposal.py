@@ -32,6 +32,7 @@ __all__ = [
     "ProposalMachine",
     "ProposalModel",
     "ProposalState",
+    "ProposalTimeline",
     "Refusal",
     "TransitionNotAllowed",
     "allowed_events",
@@ -108,8 +109,27 @@ PROPOSAL_ACTORS: dict[str, frozenset[Actor]] = {
 USER_EVENTS: tuple[str, ...] = tuple(e for e in PROPOSAL_EVENTS if PROPOSAL_ACTORS[e] - {Actor.TIMER})
 
 
+@dataclass(kw_only=True)
+class ProposalTimeline:
+    """When a proposal was sent, viewed and signed, and until when it can be withdrawn.
+
+    The machine's callbacks keep these facts; the read model records them as they are
+    (`fields_of(model, ProposalTimeline)`), so the workflow and the database agree on them
+    by construction.
+    """
+
+    first_sent_at: datetime | None = None
+    last_sent_at: datetime | None = None
+    sent_count: int = 0
+    view_count: int = 0
+    first_viewed_at: datetime | None = None
+    last_viewed_at: datetime | None = None
+    signed_at: datetime | None = None
+    withdrawal_deadline: datetime | None = None
+
+
 @dataclass
-class ProposalModel:
+class ProposalModel(ProposalTimeline):
     """What a proposal's lifecycle needs to be rebuilt at any point, and its facts.
 
     `signing_origin` is set exactly while the proposal is in `signing`: it is the state
@@ -121,14 +141,6 @@ class ProposalModel:
     kind: str = "service"
     saved_at: datetime | None = None
     expires_at: datetime | None = None
-    first_sent_at: datetime | None = None
-    last_sent_at: datetime | None = None
-    sent_count: int = 0
-    view_count: int = 0
-    first_viewed_at: datetime | None = None
-    last_viewed_at: datetime | None = None
-    signed_at: datetime | None = None
-    withdrawal_deadline: datetime | None = None
 
     def __post_init__(self) -> None:
         # Checked here because the library accepts any value in `state` silently and only

@@ -7,7 +7,7 @@ activity names. The names below are Temporal names: renaming one breaks running 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from temporalio.common import SearchAttributeKey
 
@@ -45,3 +45,28 @@ class LifecycleKind:
         """The inverse of `workflow_id`: the proposal/listing id, None for another kind's id."""
         head, sep, rest = workflow_id.partition("-")
         return rest if sep and head == self.name and rest else None
+
+
+# Temporal's JSON converter encodes and decodes dataclasses by field name, so the kinds'
+# statuses and projections can share these fields without changing their payloads.
+
+
+@dataclass(kw_only=True)
+class LifecycleStatus:
+    """What every kind's status (query and update result) says besides its own facts."""
+
+    state: str
+    allowed_events: list[str]
+    email_failed: bool = False
+    email_error: str | None = None
+    pending_emails: list[str] = field(default_factory=list)
+
+
+@dataclass(kw_only=True)
+class LifecycleProjection:
+    """What every kind's read model records besides its own facts; `version` orders the writes."""
+
+    version: int
+    state: str
+    email_failed: bool = False
+    email_error: str | None = None

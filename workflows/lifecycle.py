@@ -293,5 +293,24 @@ class LifecycleWorkflow(ABC, Generic[MachineT, StatusT]):
     def _status(self) -> StatusT:
         """The answer of the status query and of every update."""
 
+    def _lifecycle_projection(self) -> dict[str, Any]:
+        """The projection's fields every kind has (`LifecycleProjection`)."""
+        return {
+            "version": self.version,
+            "state": self.state,
+            "email_failed": self.effect_failed,
+            "email_error": self.effect_error,
+        }
+
+    def _lifecycle_status(self) -> dict[str, Any]:
+        """The status's fields every kind has (`LifecycleStatus`)."""
+        return {
+            "state": self.state,
+            "allowed_events": self._allowed(),
+            "email_failed": self.effect_failed,
+            "email_error": self.effect_error,
+            "pending_emails": self._pending_keys(),
+        }
+
     def _pending_keys(self) -> list[str]:
         return [effect.key for effect in self.effects]

@@ -17,7 +17,15 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from statemachines.listing import Actor, ListingEvent, ListingMachine, ListingModel, TransitionNotAllowed
+    from carflow.records import fields_of
+    from statemachines.listing import (
+        Actor,
+        ListingEvent,
+        ListingFacts,
+        ListingMachine,
+        ListingModel,
+        TransitionNotAllowed,
+    )
     from workflows.listing_contract import (
         ACTIVITY_EMAIL,
         ACTIVITY_OWNER_WELCOME,
@@ -193,42 +201,21 @@ class ListingWorkflow(LifecycleWorkflow[ListingMachine, ListingStatus]):
         facts = self.machine.model
         return ListingProjection(
             listing_id=self.start.listing_id,
-            version=self.version,
-            state=self.state,
-            visible_when_sold=facts.visible_when_sold,
             publicly_visible=self.machine.is_publicly_visible(),
-            price_cents=facts.price_cents,
-            negotiable=facts.negotiable,
-            location=facts.location,
-            published_at=facts.published_at,
-            publication_ends_at=facts.publication_ends_at,
-            sold_at=facts.sold_at,
-            sold_period_ends_at=facts.sold_period_ends_at,
             survey=self.survey,
-            email_failed=self.effect_failed,
-            email_error=self.effect_error,
+            **fields_of(facts, ListingFacts),
+            **self._lifecycle_projection(),
         )
 
     def _status(self) -> ListingStatus:
         facts = self.machine.model
         return ListingStatus(
             listing_id=self.start.listing_id,
-            state=self.state,
-            allowed_events=self._allowed(),
-            visible_when_sold=facts.visible_when_sold,
             publicly_visible=self.machine.is_publicly_visible(),
             accepts_contact=self.machine.accepts_contact(),
-            published_at=facts.published_at,
-            publication_ends_at=facts.publication_ends_at,
-            sold_at=facts.sold_at,
-            sold_period_ends_at=facts.sold_period_ends_at,
             survey_completed_at=self.survey.completed_at if self.survey else None,
-            price_cents=facts.price_cents,
-            negotiable=facts.negotiable,
-            location=facts.location,
-            email_failed=self.effect_failed,
-            email_error=self.effect_error,
-            pending_emails=self._pending_keys(),
+            **fields_of(facts, ListingFacts),
+            **self._lifecycle_status(),
         )
 
 

@@ -14,18 +14,20 @@ buyer's names, addresses and messages stay in the database; history holds their 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
-from statemachines.listing import ListingEvent, ListingMachine, ListingState
+from statemachines.listing import ListingEvent, ListingFacts, ListingMachine, ListingState
 from workflows.contract import (
     INVALID_INPUT_ERROR_TYPE,
     QUERY_STATUS,
     REFUSED_ERROR_TYPE,
     SIGNAL_RETRY_EMAILS,
     LifecycleKind,
+    LifecycleProjection,
+    LifecycleStatus,
 )
 from workflows.search_attributes import EMAIL_FAILED, LISTING_STATE
 
@@ -100,24 +102,11 @@ class ContactRequest:
 
 
 @dataclass
-class ListingStatus:
+class ListingStatus(ListingFacts, LifecycleStatus):
     listing_id: str
-    state: str
-    allowed_events: list[str]
-    visible_when_sold: bool = False
     publicly_visible: bool = False
     accepts_contact: bool = False
-    published_at: datetime | None = None
-    publication_ends_at: datetime | None = None
-    sold_at: datetime | None = None
-    sold_period_ends_at: datetime | None = None
     survey_completed_at: datetime | None = None
-    price_cents: int = 0
-    negotiable: bool = False
-    location: str = ""
-    email_failed: bool = False
-    email_error: str | None = None
-    pending_emails: list[str] = field(default_factory=list)
 
 
 LISTING = LifecycleKind(
@@ -147,24 +136,12 @@ class SurveyRecord:
 
 
 @dataclass
-class ListingProjection:
-    """The workflow's state as the read model stores it; `version` orders the writes."""
+class ListingProjection(ListingFacts, LifecycleProjection):
+    """The workflow's state as the read model stores it: the lifecycle's and the listing's facts."""
 
     listing_id: str
-    version: int
-    state: str
-    visible_when_sold: bool
     publicly_visible: bool
-    price_cents: int
-    negotiable: bool
-    location: str
-    published_at: datetime | None = None
-    publication_ends_at: datetime | None = None
-    sold_at: datetime | None = None
-    sold_period_ends_at: datetime | None = None
     survey: SurveyRecord | None = None
-    email_failed: bool = False
-    email_error: str | None = None
 
 
 @dataclass

@@ -15,10 +15,12 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from carflow.records import fields_of
     from statemachines.proposal import (
         Actor,
         ProposalEvent,
         ProposalMachine,
+        ProposalTimeline,
         TransitionNotAllowed,
         new_proposal,
     )
@@ -223,19 +225,9 @@ class ProposalWorkflow(LifecycleWorkflow[ProposalMachine, ProposalStatus]):
         assert facts.expires_at is not None  # set from the start
         return ProposalProjection(
             proposal_id=self.start.proposal_id,
-            version=self.version,
-            state=self.state,
             expires_at=facts.expires_at,
-            first_sent_at=facts.first_sent_at,
-            last_sent_at=facts.last_sent_at,
-            sent_count=facts.sent_count,
-            view_count=facts.view_count,
-            first_viewed_at=facts.first_viewed_at,
-            last_viewed_at=facts.last_viewed_at,
-            signed_at=facts.signed_at,
-            withdrawal_deadline=facts.withdrawal_deadline,
-            email_failed=self.effect_failed,
-            email_error=self.effect_error,
+            **fields_of(facts, ProposalTimeline),
+            **self._lifecycle_projection(),
         )
 
     def _status(self) -> ProposalStatus:
@@ -243,16 +235,12 @@ class ProposalWorkflow(LifecycleWorkflow[ProposalMachine, ProposalStatus]):
         assert facts.expires_at is not None
         return ProposalStatus(
             proposal_id=self.start.proposal_id,
-            state=self.state,
-            allowed_events=self._allowed(),
             expires_at=facts.expires_at,
             first_sent_at=facts.first_sent_at,
             signed_at=facts.signed_at,
             withdrawal_deadline=facts.withdrawal_deadline,
             sent_count=facts.sent_count,
             view_count=facts.view_count,
-            email_failed=self.effect_failed,
-            email_error=self.effect_error,
-            pending_emails=self._pending_keys(),
             envelope_id=self.envelope_id,
+            **self._lifecycle_status(),
         )

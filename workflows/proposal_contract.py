@@ -8,13 +8,20 @@ whose first detail is `{"state": ..., "allowed_events": [...], "reason": ..., "c
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
-from statemachines.proposal import USER_EVENTS, ProposalMachine, ProposalState
-from workflows.contract import QUERY_STATUS, REFUSED_ERROR_TYPE, SIGNAL_RETRY_EMAILS, LifecycleKind
+from statemachines.proposal import USER_EVENTS, ProposalMachine, ProposalState, ProposalTimeline
+from workflows.contract import (
+    QUERY_STATUS,
+    REFUSED_ERROR_TYPE,
+    SIGNAL_RETRY_EMAILS,
+    LifecycleKind,
+    LifecycleProjection,
+    LifecycleStatus,
+)
 from workflows.search_attributes import CONTRACT_NUMBER, DEALER_ID, EMAIL_FAILED, PROPOSAL_STATE
 
 __all__ = ["QUERY_STATUS", "REFUSED_ERROR_TYPE", "SIGNAL_RETRY_EMAILS", "USER_EVENTS"]
@@ -66,19 +73,14 @@ class EventRequest:
 
 
 @dataclass
-class ProposalStatus:
+class ProposalStatus(LifecycleStatus):
     proposal_id: str
-    state: str
-    allowed_events: list[str]
     expires_at: datetime
     first_sent_at: datetime | None = None
     signed_at: datetime | None = None
     withdrawal_deadline: datetime | None = None
     sent_count: int = 0
     view_count: int = 0
-    email_failed: bool = False
-    email_error: str | None = None
-    pending_emails: list[str] = field(default_factory=list)
     # The e-signature provider's envelope of the current signing attempt (remote signing).
     envelope_id: str | None = None
 
@@ -102,23 +104,11 @@ ACTIVITY_EMAIL = "send_proposal_email"
 
 
 @dataclass
-class ProposalProjection:
-    """The workflow's state as the read model stores it; `version` orders the writes."""
+class ProposalProjection(ProposalTimeline, LifecycleProjection):
+    """The workflow's state as the read model stores it: the lifecycle's and the timeline's."""
 
     proposal_id: str
-    version: int
-    state: str
     expires_at: datetime
-    first_sent_at: datetime | None = None
-    last_sent_at: datetime | None = None
-    sent_count: int = 0
-    view_count: int = 0
-    first_viewed_at: datetime | None = None
-    last_viewed_at: datetime | None = None
-    signed_at: datetime | None = None
-    withdrawal_deadline: datetime | None = None
-    email_failed: bool = False
-    email_error: str | None = None
 
 
 @dataclass

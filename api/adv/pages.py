@@ -89,6 +89,13 @@ def _secure(settings: Settings) -> bool:
     return settings.public_url.startswith("https://")
 
 
+def _set_cookie(response: Response, settings: Settings, name: str, value: str, max_age: int) -> None:
+    """An ADV cookie: sent to /adv only, out of scripts' reach, over HTTPS when served so."""
+    response.set_cookie(
+        name, value, max_age=max_age, path="/adv", httponly=True, samesite="lax", secure=_secure(settings)
+    )
+
+
 async def current_session(request: Request, session: SessionDep, settings: Settings) -> StaffSession | None:
     raw = request.cookies.get(SESSION_COOKIE)
     if not raw:
@@ -155,15 +162,7 @@ def _login_form(
         {"csrf": _serializer(settings, "login").dumps(nonce), "error": error},
         status_code,
     )
-    response.set_cookie(
-        LOGIN_COOKIE,
-        nonce,
-        max_age=LOGIN_FORM_MAX_AGE_S,
-        path="/adv",
-        httponly=True,
-        samesite="lax",
-        secure=_secure(settings),
-    )
+    _set_cookie(response, settings, LOGIN_COOKIE, nonce, LOGIN_FORM_MAX_AGE_S)
     return response
 
 
@@ -193,15 +192,7 @@ async def login(
         return _login_form(request, settings, "Ce jeton n'est pas celui d'un membre de l'ADV.", 403)
     value = _serializer(settings, "session").dumps({"token": str(row.id), "csrf": secrets.token_urlsafe(24)})
     response = RedirectResponse("/adv", status_code=303)
-    response.set_cookie(
-        SESSION_COOKIE,
-        value,
-        max_age=SESSION_MAX_AGE_S,
-        path="/adv",
-        httponly=True,
-        samesite="lax",
-        secure=_secure(settings),
-    )
+    _set_cookie(response, settings, SESSION_COOKIE, value, SESSION_MAX_AGE_S)
     response.delete_cookie(LOGIN_COOKIE, path="/adv")
     return response
 
@@ -251,26 +242,25 @@ async def adv_page(
     )
 
 
-@router.post("/proposals/{target_id}/retry")
-async def retry_proposal_button(
-    request: Request,
-    target_id: str,
-    session: SessionDep,
-    settings: SettingsDep,
-    csrf: Annotated[str, Form(max_length=200)] = "",
-) -> Response:
-    return await _retry_button(request, session, settings, "proposal", target_id, csrf)
+def _add_retry_button(kind: str) -> None:
+    """The retry button of a workflow of `kind` on the ADV page."""
+
+    async def retry_button(
+        request: Request,
+        target_id: str,
+        session: SessionDep,
+        settings: SettingsDep,
+        csrf: Annotated[str, Form(max_length=200)] = "",
+    ) -> Response:
+        return await _retry_button(request, session, settings, kind, target_id, csrf)
+
+    router.add_api_route(
+        f"/{kind}s/{{target_id}}/retry", retry_button, methods=["POST"], name=f"retry_{kind}_button"
+    )
 
 
-@router.post("/listings/{target_id}/retry")
-async def retry_listing_button(
-    request: Request,
-    target_id: str,
-    session: SessionDep,
-    settings: SettingsDep,
-    csrf: Annotated[str, Form(max_length=200)] = "",
-) -> Response:
-    return await _retry_button(request, session, settings, "listing", target_id, csrf)
+for _kind in ("proposal", "listing"):
+    _add_retry_button(_kind)
 
 
 async def _retry_button(

@@ -4,18 +4,20 @@ Staff bearer tokens only: no token is a 401, a dealer's or an inspector's a 403.
 retry, refused ones included, is written to the audit table and logged.
 """
 
-from __future__ import annotations
+# No `from __future__ import annotations`: the retry routes' annotations name a loop's kind.
 
+from dataclasses import asdict
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query
-from sqlalchemy import func, select
+from fastapi import APIRouter, Path, Query
+from sqlalchemy import select
 
 from api.adv.deps import Operations
-from api.adv.schemas import AuditOut, AuditPage, RetryOut, WorkflowOut, WorkflowPage
+from api.adv.schemas import AuditPage, RetryOut, WorkflowOut, WorkflowPage
 from api.adv.service import AdvOperations, WorkflowItem, retry_and_audit
 from api.deps import CurrentStaff, SessionDep
 from api.errors import ApiError
+from api.paging import fetch_page
 from db.accounts import Principal
 from db.models import AdvAuditEntry
 
@@ -61,33 +63,35 @@ async def _retry(operations: AdvOperations, staff: Principal, kind: str, target_
             workflow_id=outcome.workflow_id,
             audit_id=str(entry.id),
         )
-    return RetryOut(
-        kind=outcome.kind,
-        id=outcome.id,
-        workflow_id=outcome.workflow_id,
-        result=outcome.result,
-        message=outcome.message,
-        actions=outcome.actions,
-        audit_id=entry.id,
+    # The outcome as it is (its other fields are for the audit), with its audit entry.
+    return RetryOut.model_validate({**asdict(outcome), "audit_id": entry.id})
+
+
+# One retry endpoint per kind, its path naming the kind's own id (`proposal_id`, `listing_id`).
+RETRY_SUMMARIES = {
+    "proposal": "Resume a proposal: retry its failed emails (signal) and reset failing activities",
+    "listing": "Resume a listing: reset its failing activities",
+}
+
+
+def _add_retry_route(kind: str, summary: str) -> None:
+    async def retry(
+        target_id: Annotated[str, Path(alias=f"{kind}_id")], staff: CurrentStaff, operations: Operations
+    ) -> RetryOut:
+        return await _retry(operations, staff, kind, target_id)
+
+    router.add_api_route(
+        f"/{kind}s/{{{kind}_id}}/retry",
+        retry,
+        methods=["POST"],
+        name=f"retry_{kind}",
+        response_model=RetryOut,
+        summary=summary,
     )
 
 
-@router.post(
-    "/proposals/{proposal_id}/retry",
-    response_model=RetryOut,
-    summary="Resume a proposal: retry its failed emails (signal) and reset failing activities",
-)
-async def retry_proposal(proposal_id: str, staff: CurrentStaff, operations: Operations) -> RetryOut:
-    return await _retry(operations, staff, "proposal", proposal_id)
-
-
-@router.post(
-    "/listings/{listing_id}/retry",
-    response_model=RetryOut,
-    summary="Resume a listing: reset its failing activities",
-)
-async def retry_listing(listing_id: str, staff: CurrentStaff, operations: Operations) -> RetryOut:
-    return await _retry(operations, staff, "listing", listing_id)
+for _kind, _summary in RETRY_SUMMARIES.items():
+    _add_retry_route(_kind, _summary)
 
 
 @router.get("/audit", response_model=AuditPage, summary="Who retried what, newest first")
@@ -97,16 +101,5 @@ async def audit_log(
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 50,
 ) -> AuditPage:
-    total = int(await session.scalar(select(func.count()).select_from(AdvAuditEntry)) or 0)
-    rows = await session.scalars(
-        select(AdvAuditEntry)
-        .order_by(AdvAuditEntry.at.desc())
-        .offset((page - 1) * page_size)
-        .limit(page_size)
-    )
-    return AuditPage(
-        items=[AuditOut.model_validate(r, from_attributes=True) for r in rows],
-        total=total,
-        page=page,
-        page_size=page_size,
-    )
+    query = select(AdvAuditEntry).order_by(AdvAuditEntry.at.desc())
+    return AuditPage.model_validate(await fetch_page(session, query, page, page_size), from_attributes=True)

@@ -36,6 +36,7 @@ from temporalio.api.workflowservice.v1 import ResetActivityRequest
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionDescription, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
+from carflow.records import fields_of
 from carflow.settings import Settings
 from db.accounts import Principal
 from db.models import AdvAuditEntry, Inspection, Listing, OutboxEmail, Proposal
@@ -66,33 +67,34 @@ def temporal_ui_url(settings: Settings, workflow_id: str) -> str:
 
 
 @dataclass
-class WorkflowItem:
-    kind: str
-    id: str
-    workflow_id: str
-    state: str | None
-    label: str | None
-    started_at: datetime | None
-    temporal_ui_url: str
-    stuck: bool = False
-    cause: str | None = None
-    reason: str | None = None
-    since: datetime | None = None
-    attempts: int | None = None
-    activity: str | None = None
-    email_failed: bool = False
+class WorkflowRef:
+    """A running proposal or listing workflow, as the read model and visibility know it."""
 
-
-@dataclass
-class _Candidate:
     kind: str
     id: str
     workflow_id: str
     state: str | None = None
     label: str | None = None
     started_at: datetime | None = None
-    in_read_model: bool = False
     email_failed: bool = False
+
+
+@dataclass
+class WorkflowItem(WorkflowRef):
+    """A workflow as ADV sees it: where to look at it, and whether and why it is stuck."""
+
+    temporal_ui_url: str = field(kw_only=True)
+    stuck: bool = False
+    cause: str | None = None
+    reason: str | None = None
+    since: datetime | None = None
+    attempts: int | None = None
+    activity: str | None = None
+
+
+@dataclass
+class _Candidate(WorkflowRef):
+    in_read_model: bool = False
     email_error: str | None = None
     updated_at: datetime | None = None  # of the read model row: when the state last changed
     order: datetime = field(default_factory=lambda: datetime.min.replace(tzinfo=UTC))
@@ -284,14 +286,8 @@ class AdvOperations:
         if description is not None and description.status != WorkflowExecutionStatus.RUNNING:
             return None
         item = WorkflowItem(
-            kind=candidate.kind,
-            id=candidate.id,
-            workflow_id=candidate.workflow_id,
-            state=candidate.state,
-            label=candidate.label,
-            started_at=candidate.started_at,
+            **fields_of(candidate, WorkflowRef),
             temporal_ui_url=temporal_ui_url(self.settings, candidate.workflow_id),
-            email_failed=candidate.email_failed,
         )
         problems: list[_Problem] = []
         if description is not None:

@@ -172,21 +172,19 @@ async def sign_at_provider(
     return RedirectResponse(url, status_code=303)
 
 
-@router.post("/{token}/withdraw")
-async def withdraw(request: Request, token: str, buyer: Buyer, csrf: Annotated[str, Form()] = "") -> Response:
-    check_csrf(request, token, csrf)
-    try:
-        await buyer.simple(token, "withdraw")
-    except ApiError as error:
-        return await step_failed(request, buyer, token, error)
-    return RedirectResponse(f"/p/{token}", status_code=303)
+def _add_one_click_step(event: str) -> None:
+    """A step that is one button and no form (withdraw, decline): fire `event`, show where it stands."""
+
+    async def step(request: Request, token: str, buyer: Buyer, csrf: Annotated[str, Form()] = "") -> Response:
+        check_csrf(request, token, csrf)
+        try:
+            await buyer.simple(token, event)
+        except ApiError as error:
+            return await step_failed(request, buyer, token, error)
+        return RedirectResponse(f"/p/{token}", status_code=303)
+
+    router.add_api_route(f"/{{token}}/{event}", step, methods=["POST"], name=event)
 
 
-@router.post("/{token}/decline")
-async def decline(request: Request, token: str, buyer: Buyer, csrf: Annotated[str, Form()] = "") -> Response:
-    check_csrf(request, token, csrf)
-    try:
-        await buyer.simple(token, "decline")
-    except ApiError as error:
-        return await step_failed(request, buyer, token, error)
-    return RedirectResponse(f"/p/{token}", status_code=303)
+for _event in ("withdraw", "decline"):
+    _add_one_click_step(_event)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hmac
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,7 +17,7 @@ from fastapi import Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from activities.contract_context import contract_context
+from activities.contract_context import contract_context, parties_context
 from activities.documents import DocumentRenderer
 from activities.signature import SignatureProvider, signer_for
 from api.errors import ApiError
@@ -65,19 +65,16 @@ class AcceptForm:
     no_claim_since_sent: bool | None
 
 
+@dataclass
 class BuyerService:
-    def __init__(
-        self,
-        session: AsyncSession,
-        settings: Settings,
-        workflows: ProposalWorkflows | None,
-        renderer: DocumentRenderer,
-    ) -> None:
-        self.session = session
-        self.settings = settings
-        self.workflows = workflows
-        self.renderer = renderer
-        self.store = DocumentStore(settings.documents_dir)
+    session: AsyncSession
+    settings: Settings
+    workflows: ProposalWorkflows | None
+    renderer: DocumentRenderer
+    store: DocumentStore = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.store = DocumentStore(self.settings.documents_dir)
 
     # --- finding and showing -----------------------------------------------------------------
 
@@ -116,18 +113,7 @@ class BuyerService:
                 "duration_months": proposal.duration_months,
             },
             "vehicle": f"{proposal.vehicle_make} {proposal.vehicle_model} ({proposal.vehicle_registration})",
-            "buyer_name": f"{proposal.buyer_first_name} {proposal.buyer_last_name}",
-            "dealer": {
-                "name": dealer.name,
-                "email": dealer.email,
-                "phone": dealer.phone,
-                "address": dealer.address,
-            },
-            "seller": {
-                "name": proposal.seller_name,
-                "email": proposal.seller_email,
-                "phone": proposal.seller_phone,
-            },
+            **parties_context(proposal, dealer),
             "valid_until": french_date(proposal.expires_at),
             "expires_at": proposal.expires_at,
             "withdrawal_deadline": proposal.withdrawal_deadline,

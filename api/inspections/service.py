@@ -15,9 +15,7 @@ import structlog
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.service import RPCError
 
-from api.errors import ApiError
 from api.inspections.schemas import InspectionCreate
 from api.lifecycle_client import ListingWorkflows
 from carflow.formatting import vehicle_title
@@ -130,21 +128,9 @@ async def create_inspection(
         location=listing.location,
         new_owner=owner_created,
     )
-    try:
-        await workflows.start(listing.id, start)
-    except Exception as err:
-        if isinstance(err, RPCError) and await workflows.exists(listing.id):
-            log.warning("listing_start_answer_lost", listing_id=str(listing.id))
-        else:
-            await _undo(session, listing, inspection, owner if owner_created else None)
-            if isinstance(err, RPCError):
-                log.warning("listing_start_failed", error=str(err)[:200])
-                raise ApiError(
-                    503,
-                    "temporal_unavailable",
-                    "Could not start the listing's workflow; nothing was created. Please retry.",
-                ) from None
-            raise
+    await workflows.start_or_undo(
+        listing.id, start, lambda: _undo(session, listing, inspection, owner if owner_created else None)
+    )
     log.info(
         "inspection_intake",
         listing_id=str(listing.id),

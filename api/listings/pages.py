@@ -116,15 +116,24 @@ async def search_page(request: Request, session: SessionDep, settings: SettingsD
     return page(request, "annonces/search.html", context, 422 if errors else 200)
 
 
+async def _owner_and_id(
+    request: Request, session: Any, settings: Settings, listing_id: str
+) -> tuple[Owner | None, uuid.UUID]:
+    """The logged-in owner, if any (the page's header shows them), and the listing's id.
+
+    A malformed id is a listing not found, like an unknown one."""
+    owner = await session_owner(request, session, settings)
+    try:
+        return owner, uuid.UUID(listing_id)
+    except ValueError:
+        raise not_found(owner) from None
+
+
 async def _visible_or_own(
     request: Request, session: Any, settings: Settings, listing_id: str
 ) -> tuple[Row, Owner | None, bool]:
     """(row, owner, preview): the public listing, or the logged-in owner's own hidden one."""
-    owner = await session_owner(request, session, settings)
-    try:
-        ident = uuid.UUID(listing_id)
-    except ValueError:
-        raise not_found(owner) from None
+    owner, ident = await _owner_and_id(request, session, settings, listing_id)
     row = await public_row(session, ident)
     if row is not None:
         return row, owner, False
@@ -164,24 +173,21 @@ async def contact(
     workflows: WorkflowsDep,
     clock: ClockDep,
 ) -> Response:
-    owner = await session_owner(request, session, settings)
-    try:
-        ident = uuid.UUID(listing_id)
-    except ValueError:
-        raise not_found(owner) from None
+    owner, ident = await _owner_and_id(request, session, settings, listing_id)
     row = await public_row(session, ident)
     if row is None:
         raise not_found(owner)
     form = await request.form()
     values = {key: str(form.get(key) or "") for key in ("name", "email", "phone", "message", "website")}
     shown = {k: v for k, v in values.items() if k != "website"}
+
+    def form_again(status_code: int, shown_row: Row, **problem: Any) -> Response:
+        """The listing with the contact form as the visitor filled it, saying what went wrong."""
+        context = detail_context(shown_row, owner, False, form=shown, **problem)
+        return page(request, "annonces/detail.html", context, status_code)
+
     if not csrf.form_token_valid(request, settings, str(form.get("csrf") or "")):
-        return page(
-            request,
-            "annonces/detail.html",
-            detail_context(row, owner, False, form=shown, contact_error=CSRF_FAILED_FR),
-            403,
-        )
+        return form_again(403, row, contact_error=CSRF_FAILED_FR)
     try:
         body = ContactBody.model_validate({**values, "phone": values["phone"].strip() or None})
     except ValidationError as exc:
@@ -189,12 +195,7 @@ async def contact(
         for err in exc.errors():
             field = str(err["loc"][0]) if err["loc"] else "message"
             errors.setdefault(field, CONTACT_ERRORS_FR.get(field, "Valeur invalide."))
-        return page(
-            request,
-            "annonces/detail.html",
-            detail_context(row, owner, False, form=shown, field_errors=errors),
-            422,
-        )
+        return form_again(422, row, field_errors=errors)
     try:
         await send_contact(
             session, workflows, ident, body, ip=rate_limit.client_ip(request.client), now=clock()
@@ -210,12 +211,7 @@ async def contact(
             raise not_found(owner) from None
         fresh = await public_row(session, ident) or row
         message = messages.get(err.status_code) or "Votre message n'a pas pu être envoyé."
-        return page(
-            request,
-            "annonces/detail.html",
-            detail_context(fresh, owner, False, form=shown, contact_error=message),
-            err.status_code,
-        )
+        return form_again(err.status_code, fresh, contact_error=message)
     return RedirectResponse(f"/annonces/{ident}?message=envoye", status_code=303)
 
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import structlog
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import ColumnElement, Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -62,24 +62,21 @@ def lifecycle_of(listing: Listing) -> ListingMachine:
 
 async def public_row(session: AsyncSession, listing_id: uuid.UUID) -> Row | None:
     """A listing the public may see (published, or sold while public in its last month)."""
-    found = (
-        await session.execute(
-            select(Listing, Inspection)
-            .join(Inspection, Inspection.id == Listing.inspection_id)
-            .options(selectinload(Inspection.checkpoints), selectinload(Inspection.photos))
-            .where(Listing.id == listing_id, Listing.publicly_visible.is_(True))
-        )
-    ).first()
-    return Row(found[0], found[1]) if found else None
+    return await _row(session, Listing.id == listing_id, Listing.publicly_visible.is_(True))
 
 
 async def any_row(session: AsyncSession, listing_id: uuid.UUID) -> Row | None:
+    return await _row(session, Listing.id == listing_id)
+
+
+async def _row(session: AsyncSession, *where: ColumnElement[bool]) -> Row | None:
+    """The listing matching `where`, with its inspection's checkpoints and photos loaded."""
     found = (
         await session.execute(
             select(Listing, Inspection)
             .join(Inspection, Inspection.id == Listing.inspection_id)
             .options(selectinload(Inspection.checkpoints), selectinload(Inspection.photos))
-            .where(Listing.id == listing_id)
+            .where(*where)
         )
     ).first()
     return Row(found[0], found[1]) if found else None
@@ -146,14 +143,9 @@ async def send_contact(
         (rate_limit.CONTACT_PER_IP, ip),
         (rate_limit.CONTACT_PER_LISTING, str(listing_id)),
     ):
-        verdict = await rate_limit.hit(session, limit, subject, now)
-        if not verdict.allowed:
-            raise ApiError(
-                429,
-                "too_many_requests",
-                "Too many messages sent; please try again later.",
-                headers={"Retry-After": str(verdict.retry_after_s)},
-            )
+        await rate_limit.enforce(
+            session, limit, subject, now, "Too many messages sent; please try again later."
+        )
     if body.website:
         log.info("contact_honeypot", listing_id=str(listing_id))
         return False

@@ -46,7 +46,7 @@ from api.owners.auth import (
 from api.owners.deps import Page, error_page, space_context
 from api.owners.schemas import SURVEY_LABELS, ListingPatch, ShareBody, SurveyBody
 from api.owners.service import owner_rows
-from api.owners.views import PRICE_MISSING_FR
+from api.owners.views import PRICE_MISSING_FR, report_pdf_response
 from api.security import csrf, rate_limit
 from api.security.sessions import end_session, session_owner, start_session
 from api.templating import templates
@@ -316,14 +316,14 @@ async def survey(listing_id: str, ctx: Page) -> Response:
     row = await ctx.listing(listing_id, surveyed=False)
     form = await ctx.request.form()
     values = {k: str(v) for k, v in form.items() if k != "csrf"}
+
+    def form_again(status_code: int, **problem: Any) -> Response:
+        """The survey as the owner filled it, saying what went wrong."""
+        context = survey_context(row, form=values, **problem)
+        return page(ctx.request, "espace/survey.html", context, status_code, ctx.owner)
+
     if not ctx.csrf_ok(form):
-        return page(
-            ctx.request,
-            "espace/survey.html",
-            survey_context(row, form=values, error=CSRF_FAILED_FR),
-            403,
-            ctx.owner,
-        )
+        return form_again(403, error=CSRF_FAILED_FR)
     if lifecycle_of(row.listing).surveyed():
         return redirect(f"/espace/annonces/{row.listing.id}")
     publish = {"yes": True, "no": False}.get(values.get("publish", ""))
@@ -336,14 +336,7 @@ async def survey(listing_id: str, ctx: Page) -> Response:
             }
         )
     except ValidationError as exc:
-        errors = french_errors(exc, SURVEY_ERRORS_FR)
-        return page(
-            ctx.request,
-            "espace/survey.html",
-            survey_context(row, form=values, field_errors=errors),
-            422,
-            ctx.owner,
-        )
+        return form_again(422, field_errors=french_errors(exc, SURVEY_ERRORS_FR))
     try:
         await ctx.service.complete_survey(row.listing.id, body)
     except EventRefused:
@@ -384,15 +377,7 @@ async def guide(listing_id: str, ctx: Page) -> Response:
 @router.get("/annonces/{listing_id}/rapport.pdf")
 async def report_pdf(listing_id: str, ctx: Page) -> Response:
     row = await ctx.listing(listing_id)
-    pdf, inspection = await ctx.service.report_pdf(row.listing.id)
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'inline; filename="rapport-expertise-{inspection.reference}.pdf"',
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return report_pdf_response(*await ctx.service.report_pdf(row.listing.id))
 
 
 def default_share_message(row: Row, owner: Owner) -> str:
@@ -433,36 +418,24 @@ async def share(listing_id: str, ctx: Page) -> Response:
     row = await ctx.listing(listing_id)
     form = await ctx.request.form()
     values = {"email": str(form.get("email") or "").strip(), "message": str(form.get("message") or "")}
+
+    def form_again(status_code: int, **problem: Any) -> Response:
+        """The form as the owner filled it, saying what went wrong."""
+        context = share_context(row, ctx.owner, form=values, **problem)
+        return page(ctx.request, "espace/share.html", context, status_code, ctx.owner)
+
     if not ctx.csrf_ok(form):
-        return page(
-            ctx.request,
-            "espace/share.html",
-            share_context(row, ctx.owner, form=values, error=CSRF_FAILED_FR),
-            403,
-            ctx.owner,
-        )
+        return form_again(403, error=CSRF_FAILED_FR)
     try:
         body = ShareBody.model_validate(values)
     except ValidationError as exc:
-        errors = french_errors(exc, SHARE_ERRORS_FR)
-        return page(
-            ctx.request,
-            "espace/share.html",
-            share_context(row, ctx.owner, form=values, field_errors=errors),
-            422,
-            ctx.owner,
-        )
+        return form_again(422, field_errors=french_errors(exc, SHARE_ERRORS_FR))
     try:
         await ctx.service.share(row.listing.id, body)
     except ApiError as err:
         if err.status_code == 429:
-            error = "Vous avez envoyé beaucoup de rapports aujourd'hui : réessayez demain."
-            return page(
-                ctx.request,
-                "espace/share.html",
-                share_context(row, ctx.owner, form=values, error=error),
-                429,
-                ctx.owner,
+            return form_again(
+                429, error="Vous avez envoyé beaucoup de rapports aujourd'hui : réessayez demain."
             )
         raise ctx.refused(err) from None
     return redirect(f"/espace/annonces/{row.listing.id}", "partage")
@@ -508,10 +481,14 @@ async def edit(listing_id: str, ctx: Page) -> Response:
         "location": str(form.get("location") or ""),
     }
     sold = form.get("sold") == "yes"
+
+    def form_again(status_code: int, **problem: Any) -> Response:
+        """The form as the owner filled it, saying what went wrong."""
+        context = edit_context(row, values, **problem)
+        return page(ctx.request, "espace/edit.html", context, status_code, ctx.owner)
+
     if not ctx.csrf_ok(form):
-        return page(
-            ctx.request, "espace/edit.html", edit_context(row, values, error=CSRF_FAILED_FR), 403, ctx.owner
-        )
+        return form_again(403, error=CSRF_FAILED_FR)
     price_cents = parse_euros(str(values["price"]))
     try:
         if price_cents is None or not 0 <= price_cents <= MAX_PRICE_CENTS:
@@ -525,15 +502,9 @@ async def edit(listing_id: str, ctx: Page) -> Response:
             }
         )
     except ValidationError as exc:
-        errors = french_errors(exc, EDIT_ERRORS_FR)
-        return page(
-            ctx.request, "espace/edit.html", edit_context(row, values, field_errors=errors), 422, ctx.owner
-        )
+        return form_again(422, field_errors=french_errors(exc, EDIT_ERRORS_FR))
     except ValueError:
-        errors = {"price_cents": EDIT_ERRORS_FR["price_cents"]}
-        return page(
-            ctx.request, "espace/edit.html", edit_context(row, values, field_errors=errors), 422, ctx.owner
-        )
+        return form_again(422, field_errors={"price_cents": EDIT_ERRORS_FR["price_cents"]})
     try:
         updated = await ctx.service.edit(row.listing.id, body)
         if sold:

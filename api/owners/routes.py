@@ -30,7 +30,7 @@ from api.owners.schemas import (
     SurveyBody,
 )
 from api.owners.service import owner_rows
-from api.owners.views import owner_listing_out
+from api.owners.views import owner_listing_out, report_pdf_response
 from api.security import csrf, rate_limit
 from api.security.sessions import end_session, start_session
 
@@ -53,16 +53,13 @@ async def login(
     clock: ClockDep,
 ) -> LoginOut:
     csrf.check_api_request(request, settings)
-    verdict = await rate_limit.hit(
-        session, rate_limit.LOGIN_PER_IP, rate_limit.client_ip(request.client), clock()
+    await rate_limit.enforce(
+        session,
+        rate_limit.LOGIN_PER_IP,
+        rate_limit.client_ip(request.client),
+        clock(),
+        "Too many login attempts from this address; please wait and try again.",
     )
-    if not verdict.allowed:
-        raise ApiError(
-            429,
-            "too_many_requests",
-            "Too many login attempts from this address; please wait and try again.",
-            headers={"Retry-After": str(verdict.retry_after_s)},
-        )
     try:
         owner = await authenticate_owner(session, body.email, body.password, clock())
     except LoginFailed as failed:
@@ -173,15 +170,7 @@ async def mark_sold(listing_id: uuid.UUID, service: OwnerListingsDep) -> OwnerLi
     responses={200: {"content": {"application/pdf": {}}}},
 )
 async def report_pdf(listing_id: uuid.UUID, service: OwnerListingsDep) -> Response:
-    pdf, inspection = await service.report_pdf(listing_id)
-    return Response(
-        pdf,
-        media_type="application/pdf",
-        headers={
-            "Content-Disposition": f'inline; filename="rapport-expertise-{inspection.reference}.pdf"',
-            "Cache-Control": "private, no-store",
-        },
-    )
+    return report_pdf_response(*await service.report_pdf(listing_id))
 
 
 @router.post(

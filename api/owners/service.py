@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -81,22 +82,18 @@ async def owned_row(
 # --- actions ----------------------------------------------------------------------------------
 
 
+@dataclass
 class OwnerListings:
-    def __init__(
-        self,
-        session: AsyncSession,
-        settings: Settings,
-        owner: Owner,
-        workflows: WorkflowsSource,
-        clock: Clock,
-    ) -> None:
-        self.session = session
-        self.settings = settings
-        self.owner = owner
-        # Temporal is only reached for actions: reads answer even while it is down.
-        self._workflows = workflows
-        self.clock = clock
-        self.owner_id = owner.id
+    session: AsyncSession
+    settings: Settings
+    owner: Owner
+    # Temporal is only reached for actions: reads answer even while it is down.
+    _workflows: WorkflowsSource
+    clock: Clock
+    owner_id: uuid.UUID = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.owner_id = self.owner.id
 
     async def workflows(self) -> ListingWorkflows | None:
         if callable(self._workflows):
@@ -177,16 +174,13 @@ class OwnerListings:
     async def share(self, listing_id: uuid.UUID, body: ShareBody) -> ReportShare:
         row = await self.get(listing_id)
         self.gate(row, UPDATE_SHARE_REPORT)
-        verdict = await rate_limit.hit(
-            self.session, rate_limit.SHARE_PER_OWNER, str(self.owner_id), self.clock()
+        await rate_limit.enforce(
+            self.session,
+            rate_limit.SHARE_PER_OWNER,
+            str(self.owner_id),
+            self.clock(),
+            "Too many report shares today; please try again tomorrow.",
         )
-        if not verdict.allowed:
-            raise ApiError(
-                429,
-                "too_many_requests",
-                "Too many report shares today; please try again tomorrow.",
-                headers={"Retry-After": str(verdict.retry_after_s)},
-            )
         share = ReportShare(listing_id=listing_id, recipient_email=str(body.email), message=body.message)
         self.session.add(share)
         await self.session.commit()

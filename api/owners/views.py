@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from fastapi import Response
+
 from api.listings.service import Row, lifecycle_of
 from api.listings.views import vehicle_out
 from api.owners.schemas import InspectionSummaryOut, OwnerListingOut, Warning_
 from carflow.links import public_listing_url, report_url
 from carflow.settings import Settings
-from db.models import Listing
+from db.models import Inspection, Listing
 from statemachines.listing import Actor
 
 PRICE_MISSING_EN = "No price given (0 €): buyers will see no price on the listing."
@@ -64,4 +66,16 @@ def owner_listing_out(
         report_pdf_url=f"/api/v1/owner/listings/{listing.id}/report.pdf" if surveyed else None,
         public_url=public_listing_url(settings, listing.id) if listing.publicly_visible else None,
         warnings=warnings_for(listing),
+    )
+
+
+def report_pdf_response(pdf: bytes, inspection: Inspection) -> Response:
+    """The inspection report as the owner downloads it (API and pages): never cached."""
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="rapport-expertise-{inspection.reference}.pdf"',
+            "Cache-Control": "private, no-store",
+        },
     )

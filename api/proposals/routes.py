@@ -6,15 +6,16 @@ A dealer only ever sees their own proposals: anyone else's is a 404, like a miss
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Header, Query, Request, Response
+from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 
 from api.body_limit import body_limited_route
 from api.deps import CurrentDealer, SessionDep
 from api.errors import ApiError
 from api.proposals import in_person
-from api.proposals.deps import ReadService, RemoteSaleDealer, Service
+from api.proposals.deps import ReadService, RemoteSaleDealer, Service, get_remote_sale_dealer
 from api.proposals.schemas import (
     InPersonConfirm,
     InPersonStart,
@@ -128,36 +129,51 @@ async def replace_proposal(
     return created.detail
 
 
-@router.post("/proposals/{proposal_id}/send", response_model=ProposalDetail, summary="Email it to the buyer")
-async def send_proposal(proposal_id: str, _dealer: RemoteSaleDealer, service: Service) -> ProposalDetail:
-    row = await get_owned_proposal(service.session, service.dealer.id, proposal_id)
-    return await service.fire_and_show(row, "send_to_buyer", _DEALER_EVENT)
+@dataclass(frozen=True)
+class DealerEvent:
+    """An action that only fires the machine's event and answers the proposal."""
+
+    path: str
+    event: str
+    name: str
+    summary: str
+    remote_sale_only: bool = False
 
 
-@router.post(
-    "/proposals/{proposal_id}/resend",
-    response_model=ProposalDetail,
-    summary="Email it to the buyer again (never extends its validity)",
+DEALER_EVENTS = (
+    DealerEvent("send", "send_to_buyer", "send_proposal", "Email it to the buyer", remote_sale_only=True),
+    DealerEvent(
+        "resend", "resend", "resend_proposal", "Email it to the buyer again (never extends its validity)"
+    ),
+    DealerEvent("cancel", "cancel", "cancel_proposal", "Cancel it"),
+    DealerEvent(
+        "withdrawal",
+        "withdraw",
+        "withdraw_proposal",
+        "Record the buyer's withdrawal, on their behalf, inside the legal window",
+    ),
 )
-async def resend_proposal(proposal_id: str, service: Service) -> ProposalDetail:
-    row = await get_owned_proposal(service.session, service.dealer.id, proposal_id)
-    return await service.fire_and_show(row, "resend", _DEALER_EVENT)
 
 
-@router.post("/proposals/{proposal_id}/cancel", response_model=ProposalDetail, summary="Cancel it")
-async def cancel_proposal(proposal_id: str, service: Service) -> ProposalDetail:
-    row = await get_owned_proposal(service.session, service.dealer.id, proposal_id)
-    return await service.fire_and_show(row, "cancel", _DEALER_EVENT)
+def _add_event_route(action: DealerEvent) -> None:
+    async def fire_event(proposal_id: str, service: Service) -> ProposalDetail:
+        row = await get_owned_proposal(service.session, service.dealer.id, proposal_id)
+        return await service.fire_and_show(row, action.event, _DEALER_EVENT)
+
+    router.add_api_route(
+        f"/proposals/{{proposal_id}}/{action.path}",
+        fire_event,
+        methods=["POST"],
+        name=action.name,
+        response_model=ProposalDetail,
+        summary=action.summary,
+        # Checked before anything else, as for creating: without the option, no sending.
+        dependencies=[Depends(get_remote_sale_dealer)] if action.remote_sale_only else None,
+    )
 
 
-@router.post(
-    "/proposals/{proposal_id}/withdrawal",
-    response_model=ProposalDetail,
-    summary="Record the buyer's withdrawal, on their behalf, inside the legal window",
-)
-async def withdraw_proposal(proposal_id: str, service: Service) -> ProposalDetail:
-    row = await get_owned_proposal(service.session, service.dealer.id, proposal_id)
-    return await service.fire_and_show(row, "withdraw", _DEALER_EVENT)
+for _action in DEALER_EVENTS:
+    _add_event_route(_action)
 
 
 @router.post(
@@ -170,8 +186,7 @@ async def start_in_person(
 ) -> ProposalDetail:
     row = await get_owned_proposal(service.session, service.dealer.id, proposal_id)
     status = await in_person.start(service, row, body.iban, body.account_holder, body.cg_accepted)
-    await service.session.refresh(row)  # the workflow projected its new state meanwhile
-    return await service.detail(row, status)
+    return await service.detail_after(row, status)
 
 
 @router.post(
@@ -184,8 +199,7 @@ async def confirm_in_person(
 ) -> ProposalDetail:
     row = await get_owned_proposal(service.session, service.dealer.id, proposal_id)
     status = await in_person.confirm(service, row, body.code, request)
-    await service.session.refresh(row)
-    return await service.detail(row, status)
+    return await service.detail_after(row, status)
 
 
 @router.get(

@@ -22,7 +22,6 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
-from temporalio.service import RPCError
 
 from api.deps import Clock
 from api.errors import ApiError
@@ -127,6 +126,11 @@ class ProposalService:
 
     async def detail(self, row: Proposal, status: ProposalStatus | None = None) -> ProposalDetail:
         return proposal_detail(row, status or await self.status(row), self.clock())
+
+    async def detail_after(self, row: Proposal, status: ProposalStatus) -> ProposalDetail:
+        """The proposal after an action whose workflow projected its new state meanwhile."""
+        await self.session.refresh(row)
+        return await self.detail(row, status)
 
     async def lifecycle(self, row: Proposal) -> ProposalMachine:
         """The proposal's machine where it stands: as the workflow says, else the read model."""
@@ -328,22 +332,7 @@ class ProposalService:
         )
 
     async def _start_or_undo(self, row: Proposal) -> None:
-        try:
-            await self.temporal.start(row.id, self._start_input(row))
-        except Exception as err:
-            # The start may have reached Temporal even though its answer did not reach us.
-            if isinstance(err, RPCError) and await self.temporal.exists(row.id):
-                log.warning("proposal_start_answer_lost", proposal_id=str(row.id))
-                return
-            await self._undo(row)
-            if isinstance(err, RPCError):
-                log.warning("proposal_start_failed", error=str(err)[:200])
-                raise ApiError(
-                    503,
-                    "temporal_unavailable",
-                    "Could not start the proposal's workflow; nothing was created. Please retry.",
-                ) from None
-            raise
+        await self.temporal.start_or_undo(row.id, self._start_input(row), lambda: self._undo(row))
 
     async def _undo(self, row: Proposal) -> None:
         await self.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.proposal_id == row.id))

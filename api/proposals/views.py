@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import ApiError
+from api.paging import fetch_page
 from api.proposals.schemas import (
     AddressOut,
     BuyerOut,
@@ -18,7 +19,6 @@ from api.proposals.schemas import (
     ProposalPage,
     SellerOut,
     SellerPage,
-    SellerProfile,
     VehicleOut,
 )
 from db.models import Proposal, Seller
@@ -173,31 +173,20 @@ async def list_proposals(
         query = query.where(Proposal.state == state)
     if q and q.strip():
         query = query.where(_search_condition(q))
-    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = await session.scalars(
-        # The id breaks ties so paging is stable when two proposals share a timestamp.
-        query.order_by(Proposal.created_at.desc(), Proposal.id.desc())
-        .offset((page - 1) * page_size)
-        .limit(page_size)
-    )
+    # The id breaks ties so paging is stable when two proposals share a timestamp.
+    query = query.order_by(Proposal.created_at.desc(), Proposal.id.desc())
+    found = await fetch_page(session, query, page, page_size)
     return ProposalPage(
-        items=[proposal_out(row) for row in rows], total=total, page=page, page_size=page_size
+        items=[proposal_out(row) for row in found.items], total=found.total, page=page, page_size=page_size
     )
 
 
 async def list_sellers(
     session: AsyncSession, dealer_id: uuid.UUID, *, page: int, page_size: int
 ) -> SellerPage:
-    query = select(Seller).where(Seller.dealer_id == dealer_id)
-    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = await session.scalars(
-        query.order_by(Seller.last_used_at.desc(), Seller.name, Seller.id)
-        .offset((page - 1) * page_size)
-        .limit(page_size)
+    query = (
+        select(Seller)
+        .where(Seller.dealer_id == dealer_id)
+        .order_by(Seller.last_used_at.desc(), Seller.name, Seller.id)
     )
-    return SellerPage(
-        items=[SellerProfile.model_validate(row, from_attributes=True) for row in rows],
-        total=total,
-        page=page,
-        page_size=page_size,
-    )
+    return SellerPage.model_validate(await fetch_page(session, query, page, page_size), from_attributes=True)

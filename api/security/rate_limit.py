@@ -1,7 +1,8 @@
 """Fixed-window rate limits kept in the database, so every API replica counts together.
 
 `hit()` counts one attempt under `limit` for `subject` (an IP, a hashed email, a listing)
-and says whether it is allowed. Subjects are hashed: the table holds no addresses.
+and says whether it is allowed; `enforce()` turns a refusal into the API's 429. Subjects
+are hashed: the table holds no addresses.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from api.errors import ApiError
 from db.models import RateLimitCounter
 
 
@@ -63,6 +65,18 @@ async def hit(session: AsyncSession, limit: Limit, subject: str, now: datetime) 
         retry_after = max(1, int((window_end - now).total_seconds()))
         return Verdict(count <= limit.max_hits, 0 if count <= limit.max_hits else retry_after)
     return Verdict(True, 0)
+
+
+async def enforce(session: AsyncSession, limit: Limit, subject: str, now: datetime, message: str) -> None:
+    """Count one attempt; past the limit, raise the API's 429 with `message` and Retry-After."""
+    verdict = await hit(session, limit, subject, now)
+    if not verdict.allowed:
+        raise ApiError(
+            429,
+            "too_many_requests",
+            message,
+            headers={"Retry-After": str(verdict.retry_after_s)},
+        )
 
 
 async def clear(session: AsyncSession, limit: Limit, subject: str) -> None:
