@@ -63,8 +63,7 @@ def check_csrf(request: Request, token: str, submitted: str) -> None:
 
 async def current(buyer: BuyerService, token: str) -> dict[str, Any]:
     proposal, dealer = await buyer.find(token)
-    machine, _ = await buyer.status(proposal)
-    return buyer.view(proposal, dealer, machine)
+    return buyer.view(proposal, dealer, await buyer.lifecycle(proposal))
 
 
 async def step_failed(

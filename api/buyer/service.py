@@ -90,13 +90,11 @@ class BuyerService:
         assert dealer is not None
         return proposal, dealer
 
-    async def status(self, proposal: Proposal) -> tuple[ProposalMachine, ProposalStatus | None]:
-        """The proposal's machine where it stands (the workflow's view, else the read model's)."""
-        status = await self.workflows.status(proposal.id) if self.workflows else None
-        if status is not None:
-            return lifecycle_of(status), status
+    async def lifecycle(self, proposal: Proposal) -> ProposalMachine:
+        """The proposal's machine where the read model says it stands: a page load asks no
+        workflow (it projects each transition before answering; it is asked only to act)."""
         await self.session.refresh(proposal)
-        return lifecycle_of(proposal), None
+        return lifecycle_of(proposal)
 
     def view(
         self, proposal: Proposal, dealer: Dealer, where: ProposalMachine | ProposalStatus
@@ -130,12 +128,12 @@ class BuyerService:
     async def open(self, token: str) -> tuple[Proposal, Dealer, dict[str, Any]]:
         """Opening the link is the `view` event, counted each time the proposal can be viewed."""
         proposal, dealer = await self.find(token)
-        machine, _ = await self.status(proposal)
+        machine = await self.lifecycle(proposal)
         if machine.can("view", now=utcnow(), actor=Actor.BUYER):
             try:
                 machine = lifecycle_of(await self._fire(proposal, "view", EventRequest(actor="buyer")))
             except EventRefused:  # moved on meanwhile (expired a second ago)
-                machine, _ = await self.status(proposal)
+                machine = await self.lifecycle(proposal)
             await self.session.refresh(proposal)
         return proposal, dealer, self.view(proposal, dealer, machine)
 
@@ -239,8 +237,10 @@ class BuyerService:
         """A fresh embedded-signing URL (single-use, short-lived), or None while the envelope
         is still being prepared."""
         proposal, _ = await self.find(token)
-        machine, status = await self.status(proposal)
-        if status is None or not machine.can("sign", now=utcnow(), actor=Actor.BUYER):
+        # The envelope of the current attempt is the workflow's to know: asking for a signing
+        # URL is acting, not reading.
+        status = await self.workflows.status(proposal.id) if self.workflows else None
+        if status is None or not lifecycle_of(status).can("sign", now=utcnow(), actor=Actor.BUYER):
             raise ApiError(409, "not_signing", "La signature n'est pas ouverte pour cette proposition.")
         if not status.envelope_id:
             return None

@@ -119,13 +119,11 @@ class ProposalService:
             raise ApiError(503, "temporal_unavailable", "Temporal is not reachable.")
         return self.workflows
 
-    # --- reading ----------------------------------------------------------------------------
-
-    async def status(self, row: Proposal) -> ProposalStatus | None:
-        return None if self.workflows is None else await self.workflows.status(row.id)
+    # --- reading: the read model, never the worker -------------------------------------------
 
     async def detail(self, row: Proposal, status: ProposalStatus | None = None) -> ProposalDetail:
-        return proposal_detail(row, status or await self.status(row), self.clock())
+        """The proposal as the read model has it, or with the status an action just returned."""
+        return proposal_detail(row, status, self.clock())
 
     async def detail_after(self, row: Proposal, status: ProposalStatus) -> ProposalDetail:
         """The proposal after an action whose workflow projected its new state meanwhile."""
@@ -133,8 +131,10 @@ class ProposalService:
         return await self.detail(row, status)
 
     async def lifecycle(self, row: Proposal) -> ProposalMachine:
-        """The proposal's machine where it stands: as the workflow says, else the read model."""
-        return lifecycle_of(await self.status(row) or row)
+        """The proposal's machine where the read model says it stands (the workflow projects
+        each transition before answering, and decides for good when asked to act)."""
+        await self.session.refresh(row)
+        return lifecycle_of(row)
 
     def refused(self, machine: ProposalMachine, event: str, *, as_verb: str | None = None) -> EventRefused:
         return EventRefused(
@@ -239,8 +239,10 @@ class ProposalService:
             machine = await self.lifecycle(replaces)
             if machine.can("cancel", now=self.clock(), actor=Actor.DEALER):
                 await self._cancel_replaced(replaces, row)
-        status = await self.status(row)
-        if body.send and status is not None and "send_to_buyer" in status.allowed_events:
+        status: ProposalStatus | None = None
+        if body.send and (await self.lifecycle(row)).can(
+            "send_to_buyer", now=self.clock(), actor=Actor.DEALER
+        ):
             status = await self._send_new(row)
         return await self.detail(row, status)
 

@@ -66,7 +66,8 @@ async def test_draft_then_send(client, dealers, new_body, worker) -> None:
     created = await create(client, dealers, new_body())
     assert created["state"] == "draft"
     detail = (await client.get(f"{URL}/{created['id']}", headers=dealers.a.headers)).json()
-    assert detail["status_source"] == "workflow"
+    # A read never asks the workflow: the read model and the machine answer.
+    assert detail["status_source"] == "read_model"
     assert detail["allowed_events"] == ["cancel", "send_to_buyer", "start_in_person"]
 
     sent = await client.post(f"{URL}/{created['id']}/send", headers=dealers.a.headers)
@@ -255,3 +256,18 @@ async def test_a_stopped_worker_is_a_503_not_a_hung_request(client, dealers, new
     assert sent.status_code == 503
     assert sent.json()["error"]["code"] == "workflow_unavailable"
     assert "worker" in sent.json()["error"]["message"]
+
+
+async def test_reading_a_proposal_never_waits_for_the_worker(client, dealers, new_body) -> None:
+    """No worker polls the task queue: the workflow exists but could answer no query."""
+    import time
+
+    created = await create(client, dealers, new_body())
+    started = time.monotonic()
+    detail = await client.get(f"{URL}/{created['id']}", headers=dealers.a.headers)
+    listed = await client.get(URL, headers=dealers.a.headers)
+
+    assert time.monotonic() - started < 1.5  # a workflow query would wait for its 3 s bound
+    assert detail.status_code == 200 and listed.status_code == 200
+    assert (detail.json()["state"], detail.json()["status_source"]) == ("draft", "read_model")
+    assert detail.json()["allowed_events"] == ["cancel", "send_to_buyer", "start_in_person"]
