@@ -19,6 +19,7 @@ from activities.documents import DocumentRenderer
 from api.errors import install_error_handlers
 from api.metrics import install_metrics
 from api.pages import install_page_handlers
+from api.pending import install_pending_handler
 from api.routers import app_routers
 from api.temporal import TemporalHandle
 from carflow.settings import Settings, load_settings
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
 
     install_error_handlers(app)
     install_page_handlers(app)
+    install_pending_handler(app)
     app.middleware("http")(_access_log)
     install_metrics(app)  # outermost: times the whole request
     for router in app_routers(settings):

@@ -1,15 +1,18 @@
 """The API's one client of the lifecycle workflows, whatever their kind (proposal, listing).
 
 Starting a workflow, asking whether it exists and its status (a query), firing an event
-(an update), and turning what Temporal answers into the API's errors: a refused event is
+(an update), and turning what Temporal answers into the API's answers: a refused event is
 a 409 naming the state and the allowed events (`survey_required` before a listing's
 survey), bad input a 422 naming the field, a Temporal that does not answer a 503, never a
-hung request. What each kind is called and how its ids are made comes from its contract
-(`workflows/*_contract.py`).
+hung request. An update that has not finished within the bound is **pending, not failed**
+(`ActionPending`): the workflow has it, or will get it once a worker polls again, and a
+retry with the same update id attaches to it instead of firing twice. What each kind is
+called and how its ids are made comes from its contract (`workflows/*_contract.py`).
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from typing import Any, Generic, Protocol, TypeVar
@@ -22,13 +25,13 @@ from temporalio.client import (
     WorkflowQueryRejectedError,
     WorkflowUpdateFailedError,
     WorkflowUpdateRPCTimeoutOrCancelledError,
+    WorkflowUpdateStage,
 )
 from temporalio.common import TypedSearchAttributes, WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ApiError
-from api.temporal import execute_update_bounded
 from carflow.settings import Settings
 from statemachines.listing import SURVEY_REQUIRED
 from workflows.contract import (
@@ -112,6 +115,33 @@ class EventRefused(ApiError):
 
 class WorkflowGone(Exception):
     """The workflow does not exist or has closed; the caller asks the read model."""
+
+
+class ActionPending(Exception):
+    """The event was handed to the workflow but has not finished within the bound.
+
+    Not a failure: the workflow accepted it (its validator passed) and is still working, or no
+    worker has picked it up yet and it will run when one does. Nothing the caller stored for
+    it may be rolled back. JSON routes answer `202 Accepted` with where to look (`location`,
+    set by the route that knows its resource); pages say "en cours" and refresh.
+    """
+
+    def __init__(
+        self, kind: str, target_id: object, event: str, *, accepted: bool, update_id: str | None
+    ) -> None:
+        super().__init__(f"{event} on {kind} {target_id} is pending")
+        self.kind = kind
+        self.target_id = str(target_id)
+        self.event = event
+        self.accepted = accepted
+        self.update_id = update_id
+        self.location: str | None = None  # where the caller polls: the resource's URL
+        self.resource: dict[str, Any] | None = None  # the resource as it stands meanwhile
+
+    def at(self, location: str, resource: dict[str, Any] | None = None) -> ActionPending:
+        """Says where the caller follows the action, and what the resource looks like now."""
+        self.location, self.resource = location, resource
+        return self
 
 
 class LifecycleClient(Generic[StatusT]):
@@ -207,24 +237,40 @@ class LifecycleClient(Generic[StatusT]):
     async def fire(
         self, target_id: object, event: str, argument: Any, *, update_id: str | None = None
     ) -> StatusT:
-        """Fire an event (an update); raises EventRefused (409), ApiError 422/409/503, WorkflowGone.
+        """Fire an event (an update); returns the workflow's status once it has finished.
 
-        `update_id` makes a retried call fire the event once: Temporal answers a repeated
-        update id with the first outcome.
+        Raises EventRefused (409), ApiError 422/409/503, WorkflowGone, or ActionPending when
+        the update has not finished within the bound. `update_id` makes a retried call fire
+        the event once: Temporal answers a repeated update id with the first outcome.
         """
+        accepted = False
         try:
-            status: StatusT = await execute_update_bounded(
-                self.handle(target_id),
-                event,
-                argument,
-                update_id=update_id,
-                result_type=self.kind.status_type,
-                within=UPDATE_TIMEOUT,
-            )
+            # The SDK keeps polling for the outcome while no worker runs (no per-RPC timeout
+            # ends it): the overall bound turns that into ActionPending instead of a hang.
+            async with asyncio.timeout(UPDATE_TIMEOUT.total_seconds()):
+                update = await self.handle(target_id).start_update(
+                    event,
+                    argument,
+                    id=update_id,
+                    wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+                    result_type=self.kind.status_type,
+                    rpc_timeout=UPDATE_TIMEOUT,
+                )
+                accepted = True
+                status: StatusT = await update.result(rpc_timeout=UPDATE_TIMEOUT)
         except WorkflowUpdateFailedError as err:
             raise self._failure(target_id, event, err.cause) from None
         except (WorkflowUpdateRPCTimeoutOrCancelledError, TimeoutError):
-            raise self.unavailable("is the worker running?") from None
+            log.warning(
+                "workflow_event_pending",
+                kind=self.kind.name,
+                target_id=str(target_id),
+                event_name=event,
+                accepted=accepted,
+            )
+            raise ActionPending(
+                self.kind.name, target_id, event, accepted=accepted, update_id=update_id
+            ) from None
         except RPCError as err:
             if err.status in _GONE:
                 raise WorkflowGone(str(err)) from None

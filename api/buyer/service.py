@@ -21,8 +21,8 @@ from activities.contract_context import contract_context, parties_context
 from activities.documents import DocumentRenderer
 from activities.signature import SignatureProvider, signer_for
 from api.errors import ApiError
-from api.lifecycle_client import EventRefused, ProposalWorkflows, WorkflowGone
-from api.proposals.service import client_ip
+from api.lifecycle_client import ActionPending, EventRefused, ProposalWorkflows, WorkflowGone
+from api.proposals.service import client_ip, store_then_fire
 from api.proposals.views import lifecycle_of
 from carflow.formatting import euros, french_date
 from carflow.iban import IbanVault, InvalidIban, mask_iban, normalize_iban
@@ -132,7 +132,9 @@ class BuyerService:
         if machine.can("view", now=utcnow(), actor=Actor.BUYER):
             try:
                 machine = lifecycle_of(await self._fire(proposal, "view", EventRequest(actor="buyer")))
-            except EventRefused:  # moved on meanwhile (expired a second ago)
+            except (EventRefused, ActionPending):
+                # Moved on meanwhile (expired a second ago), or the workflow is slow to count
+                # the view (it will): the page shows where the proposal stands.
                 machine = await self.lifecycle(proposal)
             await self.session.refresh(proposal)
         return proposal, dealer, self.view(proposal, dealer, machine)
@@ -174,17 +176,19 @@ class BuyerService:
                 fields=errors,
             )
         now = datetime.now(UTC)
-        proposal.iban_encrypted = IbanVault(self.settings).encrypt(iban)
-        proposal.iban_masked = mask_iban(iban)
-        proposal.account_holder = holder
-        proposal.conditions_accepted_at = now
-        proposal.no_claim_attested_at = now
-        try:
-            status = await self._fire(proposal, "accept", EventRequest(actor="buyer"))
-        except BaseException:
-            await self.session.rollback()  # refused: nothing of this step is kept
-            raise
-        await self.session.commit()
+        bank_details = {
+            "iban_encrypted": IbanVault(self.settings).encrypt(iban),
+            "iban_masked": mask_iban(iban),
+            "account_holder": holder,
+            "conditions_accepted_at": now,
+            "no_claim_attested_at": now,
+        }
+        status: ProposalStatus = await store_then_fire(
+            self.session,
+            proposal,
+            bank_details,
+            lambda: self._fire(proposal, "accept", EventRequest(actor="buyer")),
+        )
         return proposal, status
 
     async def contract_pdf(self, token: str) -> bytes:

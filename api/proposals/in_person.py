@@ -14,7 +14,7 @@ from fastapi import Request
 from sqlalchemy import select, update
 
 from api.errors import ApiError
-from api.proposals.service import ProposalService, client_ip
+from api.proposals.service import ProposalService, client_ip, store_then_fire
 from carflow.iban import IbanVault, InvalidIban, mask_iban, normalize_iban
 from carflow.onetime_codes import CODE_TTL, MAX_TRIES, hash_code
 from db.models import Proposal, SigningCode
@@ -49,18 +49,18 @@ async def start(
         # Signing is under way and a new code was asked for (lost SMS, locked or expired
         # code): start signing afresh.
         await service.fire(row, "abandon", EventRequest(actor="dealer", reason="new_code"))
-    now = datetime.now(UTC)
-    row.iban_encrypted = IbanVault(service.settings).encrypt(compact)
-    row.iban_masked = mask_iban(compact)
-    row.account_holder = holder
-    row.conditions_accepted_at = now
-    try:
-        status = await service.fire(row, "start_in_person", EventRequest(actor="dealer"))
-    except BaseException:
-        await service.session.rollback()
-        raise
-    await service.session.commit()
-    return status
+    bank_details = {
+        "iban_encrypted": IbanVault(service.settings).encrypt(compact),
+        "iban_masked": mask_iban(compact),
+        "account_holder": holder,
+        "conditions_accepted_at": datetime.now(UTC),
+    }
+    return await store_then_fire(
+        service.session,
+        row,
+        bank_details,
+        lambda: service.fire(row, "start_in_person", EventRequest(actor="dealer")),
+    )
 
 
 async def confirm(service: ProposalService, row: Proposal, code: str, request: Request) -> ProposalStatus:

@@ -11,9 +11,10 @@ import hashlib
 import json
 import secrets
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from fastapi import Request
@@ -25,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.deps import Clock
 from api.errors import ApiError
-from api.lifecycle_client import EventRefused, ProposalWorkflows, WorkflowGone
+from api.lifecycle_client import ActionPending, EventRefused, ProposalWorkflows, WorkflowGone
 from api.proposals.schemas import EDITABLE_FIELDS, ProposalCreate, ProposalDetail, ProposalPatch
 from api.proposals.views import lifecycle_of, proposal_detail
 from carflow.links import buyer_token_hash
@@ -36,6 +37,8 @@ from statemachines.proposal import Actor, ProposalMachine, new_proposal
 from workflows.proposal_contract import PROPOSAL, EventRequest, ProposalStart, ProposalStatus
 
 log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
 
 CONTRACT_NUMBER_PREFIX = "CF"
 CONTRACT_NUMBER_DIGITS = 10
@@ -99,6 +102,28 @@ def classify_patch(body: dict[str, Any]) -> tuple[list[str], list[str]]:
     return offending, unknown
 
 
+async def store_then_fire(
+    session: AsyncSession, row: Proposal, changes: dict[str, Any], fire: Callable[[], Awaitable[T]]
+) -> T:
+    """Store what the person gave for a step (bank details...), then ask the workflow.
+
+    Committed first, so an activity of the step reads it and a slow workflow loses nothing: an
+    action still under way (ActionPending) keeps it, the workflow decides what it means. Only
+    a definite refusal (an ApiError: 409, 422...) takes the step's data back.
+    """
+    before = {name: getattr(row, name) for name in changes}
+    for name, value in changes.items():
+        setattr(row, name, value)
+    await session.commit()
+    try:
+        return await fire()
+    except ApiError:
+        for name, value in before.items():
+            setattr(row, name, value)
+        await session.commit()
+        raise
+
+
 @dataclass(frozen=True)
 class Created:
     detail: ProposalDetail
@@ -148,6 +173,11 @@ class ProposalService:
     ) -> ProposalStatus:
         try:
             return await self.temporal.fire(row.id, event, request, update_id=update_id)
+        except ActionPending as pending:
+            # Under way, not failed: the dealer sees the proposal as it stands meanwhile.
+            await self.session.refresh(row)
+            detail = await self.detail(row)
+            raise pending.at(f"/api/v1/proposals/{row.id}", detail.model_dump(mode="json")) from None
         except WorkflowGone:
             # A closed workflow (cancelled, expired, binding…) no longer takes updates; the
             # read model's final state explains the refusal as the workflow would have.

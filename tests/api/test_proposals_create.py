@@ -320,15 +320,15 @@ async def test_concurrent_requests_with_one_key_create_one_proposal(
     assert await count_rows() == 1
 
 
-async def test_send_failure_after_creation_says_the_draft_exists(
+async def test_a_send_that_cannot_finish_yet_is_pending_and_the_draft_is_shown(
     client, dealers, new_body, count_rows, monkeypatch
 ) -> None:
-    # No worker polls the task queue (no `worker` fixture): sending can never complete.
+    # No worker polls the task queue (no `worker` fixture): sending cannot finish for now.
     monkeypatch.setattr(lifecycle_client, "UPDATE_TIMEOUT", timedelta(seconds=2))
     response = await client.post(URL, json=new_body(send=True), headers=dealers.a.headers)
-    assert response.status_code == 503
-    error = response.json()["error"]
-    assert (error["code"], error["cause"]) == ("send_failed", "workflow_unavailable")
-    assert error["contract_number"] in error["message"]
-    assert f"/proposals/{error['proposal_id']}/send" in error["message"]
+    assert response.status_code == 202, response.text
+    body = response.json()
+    assert body["state"] == "draft" and body["contract_number"].startswith("CF")
+    assert body["pending"]["event"] == "send_to_buyer"
+    assert response.headers["location"] == f"/api/v1/proposals/{body['id']}"
     assert await count_rows() == 1  # kept: the draft and its workflow are real

@@ -240,22 +240,48 @@ async def test_other_dealer_cannot_touch_a_live_proposal(client, dealers, new_bo
     assert (detail["state"], detail["sent_count"]) == ("sent", 1)
 
 
-async def test_a_stopped_worker_is_a_503_not_a_hung_request(client, dealers, new_body, monkeypatch) -> None:
-    """No worker polls the task queue here: the update can never complete."""
+async def test_an_action_a_stopped_worker_cannot_finish_is_pending_then_happens(
+    client, dealers, new_body, monkeypatch, temporal_env, migrated, session_factory
+) -> None:
+    """No worker polls the task queue at first: the send cannot finish, yet it is not a failure."""
     import time
     from datetime import timedelta
 
     import api.lifecycle_client as lifecycle_client
+    from support import Sink
+    from worker import create_worker
 
     monkeypatch.setattr(lifecycle_client, "UPDATE_TIMEOUT", timedelta(seconds=2))
     created = await client.post("/api/v1/proposals", json=new_body(), headers=dealers.a.headers)
     assert created.status_code == 201
+    proposal_id = created.json()["id"]
     started = time.monotonic()
-    sent = await client.post(f"/api/v1/proposals/{created.json()['id']}/send", headers=dealers.a.headers)
-    assert time.monotonic() - started < 10
-    assert sent.status_code == 503
-    assert sent.json()["error"]["code"] == "workflow_unavailable"
-    assert "worker" in sent.json()["error"]["message"]
+    sent = await client.post(f"{URL}/{proposal_id}/send", headers=dealers.a.headers)
+
+    assert time.monotonic() - started < 10  # the bound, not a hung request
+    assert sent.status_code == 202, sent.text
+    assert sent.headers["location"] == f"/api/v1/proposals/{proposal_id}"
+    body = sent.json()
+    assert (body["id"], body["state"]) == (proposal_id, "draft")  # where it stands meanwhile
+    assert (body["pending"]["event"], body["pending"]["status"]) == ("send_to_buyer", "pending")
+
+    # The worker comes back: the send that was handed to Temporal happens, once.
+    sink = Sink(migrated)
+    sink.start()
+    try:
+        async with create_worker(temporal_env.client, migrated, session_factory=session_factory):
+
+            async def sent_once() -> bool:
+                detail = (await client.get(f"{URL}/{proposal_id}", headers=dealers.a.headers)).json()
+                return bool(detail["state"] == "sent" and detail["sent_count"] == 1)
+
+            async def mailed() -> bool:
+                return "jeanne.dupont@example.com" in sink.recipients()
+
+            await eventually(sent_once)
+            await eventually(mailed)
+    finally:
+        sink.stop()
 
 
 async def test_reading_a_proposal_never_waits_for_the_worker(client, dealers, new_body) -> None:
