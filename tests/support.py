@@ -23,6 +23,13 @@ from workflows.search_attributes import CLI_TYPES
 PG_URL = os.environ.get("CARFLOW_TEST_DATABASE_URL")
 
 
+CHEAP_PASSWORD_HASHING = {
+    "password_hash_time_cost": 1,
+    "password_hash_memory_kib": 8,
+    "password_hash_parallelism": 1,
+}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -36,6 +43,9 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
         "log_format": "console",
         "smtp_port": free_port(),
         "temporal_address": f"127.0.0.1:{free_port()}",
+        # Argon2 at its cheapest: production's parameters cost ~1 s per login on a CI core;
+        # tests/activities/test_password_hashing.py checks those defaults once.
+        **CHEAP_PASSWORD_HASHING,
     }
     values.update(overrides)
     saved = {k: v for k, v in os.environ.items() if k.startswith("CARFLOW_")}

@@ -62,7 +62,7 @@ async def login(
             headers={"Retry-After": str(verdict.retry_after_s)},
         )
     try:
-        owner = await authenticate_owner(session, body.email, body.password, clock())
+        owner = await authenticate_owner(session, body.email, body.password, clock(), settings)
     except LoginFailed as failed:
         if failed.kind == "locked":
             assert failed.locked_until is not None

@@ -81,7 +81,7 @@ async def test_intake_starts_in_pending_survey_with_report_and_password_mailed(
     async with listings.session_factory() as session:
         owner = await session.get(Owner, intake.owner.id)
         assert owner is not None and owner.password_hash and owner.credentials_sent_at
-        assert verify_password(password, owner.password_hash)
+        assert verify_password(password, owner.password_hash, listings.settings)
         assert password not in owner.password_hash
         inspection = await session.get(Inspection, intake.inspection.id)
         assert inspection is not None and inspection.report_pdf_sha256
@@ -101,7 +101,9 @@ async def test_returning_owner_keeps_their_password(listings: ListingHarness, si
     assert "Mot de passe :" not in str(notice.get_body(preferencelist=("plain",)).get_content())
     async with listings.session_factory() as session:
         owner = await session.get(Owner, first.owner.id)
-        assert owner is not None and verify_password(password_from(credentials), owner.password_hash)
+        assert owner is not None and verify_password(
+            password_from(credentials), owner.password_hash, listings.settings
+        )
 
 
 async def test_published_listing_expires_3_months_after_publication_not_intake(
@@ -316,7 +318,9 @@ async def test_smtp_outage_marks_email_failed_then_adv_retry_mails_a_valid_passw
     assert (await listings.row(handle)).email_failed is False
     async with listings.session_factory() as session:
         owner = await session.get(Owner, intake.owner.id)
-        assert owner is not None and verify_password(password_from(mail), owner.password_hash)
+        assert owner is not None and verify_password(
+            password_from(mail), owner.password_hash, listings.settings
+        )
     # The owner can go on: the survey works, and no second password mail ever comes.
     assert (await survey(handle, publish=False)).state == "private"
     await asyncio.sleep(0.3)
