@@ -20,7 +20,8 @@ from carflow.mailsink import start_sink
 from carflow.settings import Settings
 from workflows.search_attributes import CLI_TYPES
 
-PG_URL = os.environ.get("CARFLOW_TEST_DATABASE_URL")
+# The PostgreSQL the suite runs on, or None for SQLite. Unset and empty are the same: SQLite.
+PG_URL: str | None = os.environ.get("CARFLOW_TEST_DATABASE_URL") or None
 
 
 CHEAP_PASSWORD_HASHING = {

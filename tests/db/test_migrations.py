@@ -13,6 +13,7 @@ from carflow.settings import Settings
 from db.migrate import current_revision, head_revision, upgrade
 from db.models import Base
 from db.session import create_engine
+from support import PG_URL, make_settings
 
 EXPECTED_TABLES = {
     "dealers",
@@ -83,8 +84,6 @@ async def test_upgrade_is_idempotent_and_downgrade_round_trips(migrated: Setting
 
 async def test_sqlite_default_lives_under_var_dir(tmp_path: Path) -> None:
     """The zero-configuration database: a SQLite file created under var/ on first migrate."""
-    from support import make_settings
-
     settings = make_settings(tmp_path, database_url="")
     assert settings.is_sqlite
     await upgrade(settings)
@@ -92,10 +91,7 @@ async def test_sqlite_default_lives_under_var_dir(tmp_path: Path) -> None:
     assert await _tables(settings) >= EXPECTED_TABLES
 
 
-@pytest.mark.skipif(
-    __import__("os").environ.get("CARFLOW_TEST_DATABASE_URL") is None,
-    reason="PostgreSQL-only: CARFLOW_TEST_DATABASE_URL is not set",
-)
+@pytest.mark.skipif(PG_URL is None, reason="PostgreSQL-only: CARFLOW_TEST_DATABASE_URL is not set")
 async def test_postgres_schema_isolation(migrated: Settings) -> None:
     """Tables land in the configured schema (search_path), not in public."""
     engine = create_engine(migrated)
