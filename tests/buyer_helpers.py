@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import Awaitable, Callable
+
+from support import eventually
 
 VALID_IBAN = "FR76 3000 6000 0112 3456 7890 189"
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout_s: float = 20.0) -> None:
-    for _ in range(int(timeout_s / 0.05)):
-        if await check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition not reached")
 
 
 async def send_proposal(client, dealers, new_body, worker, **product) -> tuple[dict, str]:  # noqa: ANN001

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import email.utils
@@ -10,7 +11,9 @@ import os
 import shutil
 import socket
 import sys
+from collections.abc import Awaitable, Callable
 from pathlib import Path
+from typing import TypeVar
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
@@ -19,6 +22,8 @@ from temporalio.client import Client
 from carflow.mailsink import start_sink
 from carflow.settings import Settings
 from workflows.search_attributes import CLI_TYPES
+
+T = TypeVar("T")
 
 # The PostgreSQL the suite runs on, or None for SQLite. Unset and empty are the same: SQLite.
 PG_URL: str | None = os.environ.get("CARFLOW_TEST_DATABASE_URL") or None
@@ -56,6 +61,28 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]
     finally:
         os.environ.update(saved)
+
+
+async def eventually(
+    get: Callable[[], Awaitable[T]],
+    until: Callable[[T], object] = bool,
+    *,
+    timeout_s: float = 20.0,
+    interval_s: float = 0.05,
+) -> T:
+    """Poll `get()` until `until(value)` holds and return that value; fail after `timeout_s`.
+
+    For what the worker does after an answer (a mail, a read-model projection): wait for the
+    thing itself, never a fixed sleep.
+    """
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        value = await get()
+        if until(value):
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not reached within {timeout_s} s; last value: {value!r}")
+        await asyncio.sleep(interval_s)
 
 
 def test_server_path() -> str:

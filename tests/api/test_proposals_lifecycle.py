@@ -3,14 +3,13 @@ SMTP sink. Each test gets its own Temporal server (see tests/conftest.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from sqlalchemy import func, select
 
 from db.models import Proposal
+from support import eventually
 from workflows.proposal_contract import (
     EventRequest,
     ProposalStatus,
@@ -18,14 +17,6 @@ from workflows.proposal_contract import (
 )
 
 URL = "/api/v1/proposals"
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout_s: float = 20.0) -> None:
-    """Emails leave from the workflow's loop after the update has answered: wait for them."""
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not await check():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.2)
 
 
 async def create(client, dealers, body: dict, **headers: str) -> dict:  # noqa: ANN001
