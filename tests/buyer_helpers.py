@@ -9,17 +9,17 @@ from support import eventually
 VALID_IBAN = "FR76 3000 6000 0112 3456 7890 189"
 
 
-async def send_proposal(client, dealers, new_body, worker, **product) -> tuple[dict, str]:  # noqa: ANN001
+async def send_proposal(client, dealers, new_body, sink, **product) -> tuple[dict, str]:  # noqa: ANN001
     body = new_body(send=True)
     body["product"].update(product)
     created = await client.post("/api/v1/proposals", json=body, headers=dealers.a.headers)
     assert created.status_code == 201, created.text
 
     async def mailed() -> bool:
-        return any(m["To"] == "jeanne.dupont@example.com" for m in worker.messages())
+        return any(m["To"] == "jeanne.dupont@example.com" for m in sink.messages())
 
     await eventually(mailed)
-    mail = next(m for m in worker.messages() if m["To"] == "jeanne.dupont@example.com")
+    mail = next(m for m in sink.messages() if m["To"] == "jeanne.dupont@example.com")
     text = mail.get_body(preferencelist=("plain",)).get_content()
     token = re.search(r"/p/([A-Za-z0-9_-]+)", text)
     assert token is not None, text

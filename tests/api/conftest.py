@@ -1,10 +1,10 @@
-"""Fixtures for the dealer proposal API: dealers, request bodies, rows, a running worker."""
+"""Fixtures for the dealer proposal API: dealers, request bodies, rows (the worker: tests/conftest.py)."""
 
 from __future__ import annotations
 
 import copy
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -17,7 +17,6 @@ from carflow.links import buyer_token_hash
 from carflow.settings import Settings
 from db.accounts import create_dealer
 from db.models import Proposal
-from support import Sink
 
 VALID_BODY: dict[str, Any] = {
     "product": {
@@ -147,17 +146,3 @@ def count_rows(session_factory: async_sessionmaker[AsyncSession]) -> Callable[..
             return int(await session.scalar(select(func.count()).select_from(model)) or 0)
 
     return count
-
-
-@pytest.fixture
-async def worker(temporal_env, migrated: Settings, session_factory) -> AsyncIterator[Sink]:  # noqa: ANN001
-    """The real worker (ProposalWorkflow and its activities) plus an SMTP sink for its mail."""
-    from worker import create_worker
-
-    sink = Sink(migrated)
-    sink.start()
-    try:
-        async with create_worker(temporal_env.client, migrated, session_factory=session_factory):
-            yield sink
-    finally:
-        sink.stop()

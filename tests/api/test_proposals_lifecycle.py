@@ -33,7 +33,7 @@ async def read_row(session_factory, proposal_id: str) -> Proposal:  # noqa: ANN0
 
 
 async def test_create_and_send_answers_sent_and_mails_the_buyer(
-    client, dealers, new_body, worker, session_factory
+    client, dealers, new_body, worker, sink, session_factory
 ) -> None:
     created = await create(client, dealers, new_body(send=True))
     assert created["state"] == "sent"
@@ -48,7 +48,7 @@ async def test_create_and_send_answers_sent_and_mails_the_buyer(
     assert row.state == "sent"  # the read model was written before the update answered
 
     async def mailed() -> bool:
-        return "jeanne.dupont@example.com" in worker.recipients()
+        return "jeanne.dupont@example.com" in sink.recipients()
 
     await eventually(mailed)
 
@@ -157,7 +157,7 @@ async def test_replace_creates_the_new_one_and_cancels_the_old(
 
 
 async def test_patch_email_while_sent_resends_to_the_new_address(
-    client, dealers, new_body, worker, session_factory
+    client, dealers, new_body, worker, sink, session_factory
 ) -> None:
     created = await create(client, dealers, new_body(send=True))
     response = await client.patch(
@@ -172,7 +172,7 @@ async def test_patch_email_while_sent_resends_to_the_new_address(
     assert patched["expires_at"] == created["expires_at"]  # resending never extends validity
 
     async def mailed_to_new_address() -> bool:
-        return "jeanne.nouvelle@example.com" in worker.recipients()
+        return "jeanne.nouvelle@example.com" in sink.recipients()
 
     await eventually(mailed_to_new_address)
 
