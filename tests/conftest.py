@@ -9,6 +9,7 @@
   design's search attributes registered.
 * `sink` (the SMTP sink on the settings' port), `worker` (the real worker, mailing to the
   sink) and `proposals` (a harness starting ProposalWorkflows on that worker).
+* `module_stack`: all of the above once for a module whose tests only read (read_only.py).
 """
 
 from __future__ import annotations
@@ -18,16 +19,19 @@ from pathlib import Path
 
 import httpx
 import pytest
+import pytest_asyncio
 from database_template import DatabaseTemplate
 from fastapi import FastAPI
 from proposal_harness import Proposals
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from stack import (
+    SharedStack,
     empty_database,
     http_client,
     running_app,
     running_worker,
     session_factory_for,
+    shared_stack,
     time_skipping_env,
 )
 from temporalio.testing import WorkflowEnvironment
@@ -114,3 +118,15 @@ def proposals(
 ) -> Proposals:
     """`proposals.create()` saves a proposal row and starts its workflow on the running worker."""
     return Proposals(migrated, session_factory, temporal_env)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def module_stack(
+    tmp_path_factory: pytest.TempPathFactory, database_template: DatabaseTemplate
+) -> AsyncIterator[SharedStack]:
+    """The whole stack once for a module, for setups its tests only read (see read_only.py).
+
+    Tests using it run in the module's event loop: `pytest.mark.asyncio(loop_scope="module")`.
+    """
+    async with shared_stack(tmp_path_factory.mktemp("module-stack"), database_template) as shared:
+        yield shared

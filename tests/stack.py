@@ -1,4 +1,5 @@
-"""The pieces of a test stack, as context managers: tests/conftest.py makes its fixtures from them.
+"""The pieces of a test stack, as context managers: tests/conftest.py makes its per-test fixtures
+from them, and `shared_stack` makes the same stack once for a module of read-only tests.
 
 * database: an empty one of the configured kind (PostgreSQL schema or SQLite file), dropped
   afterwards; `DatabaseTemplate.fill` migrates it (see database_template.py);
@@ -10,11 +11,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from database_template import create_schema, drop_schema
+from database_template import DatabaseTemplate, create_schema, drop_schema
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
@@ -22,7 +24,7 @@ from temporalio.worker import Worker
 
 from carflow.settings import Settings
 from db.session import create_engine, create_session_factory
-from support import PG_URL, register_search_attributes, test_server_path
+from support import PG_URL, Sink, make_settings, register_search_attributes, test_server_path
 
 
 @asynccontextmanager
@@ -87,3 +89,36 @@ def http_client(app: FastAPI, cookies: httpx.Cookies | None = None) -> httpx.Asy
     return httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://testserver", cookies=httpx.Cookies(cookies)
     )
+
+
+@dataclass(frozen=True)
+class SharedStack:
+    """Everything a read-only test needs, made once for its module."""
+
+    settings: Settings
+    session_factory: async_sessionmaker[AsyncSession]
+    env: WorkflowEnvironment
+    sink: Sink
+    app: FastAPI
+
+    def client(self, cookies: httpx.Cookies | None = None) -> httpx.AsyncClient:
+        return http_client(self.app, cookies)
+
+
+@asynccontextmanager
+async def shared_stack(directory: Path, template: DatabaseTemplate) -> AsyncIterator[SharedStack]:
+    """Database from the template, time-skipping server, SMTP sink, worker and app.
+
+    For module-scoped setups that the module's tests only read (pages, permissions, 404s,
+    validation): tests that drive workflows through time keep their own server per test.
+    """
+    async with AsyncExitStack() as stack:
+        database = await stack.enter_async_context(empty_database(directory))
+        settings = make_settings(directory, **database)
+        await template.fill(settings)
+        session_factory = await stack.enter_async_context(session_factory_for(settings))
+        env = await stack.enter_async_context(time_skipping_env())
+        sink = stack.enter_context(Sink(settings).running())
+        await stack.enter_async_context(running_worker(env, settings, session_factory))
+        app = await stack.enter_async_context(running_app(settings, env))
+        yield SharedStack(settings, session_factory, env, sink, app)
