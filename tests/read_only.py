@@ -23,6 +23,7 @@ import pytest
 import pytest_asyncio
 from dealer_api import Dealers, InsertProposal, insert_proposal_row, make_dealers
 from fastapi import FastAPI
+from listings_harness import inspector_headers
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from stack import SharedStack
 from temporalio.testing import WorkflowEnvironment
@@ -66,6 +67,12 @@ async def client(module_stack: SharedStack) -> AsyncIterator[httpx.AsyncClient]:
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def dealers(module_stack: SharedStack) -> Dealers:
     return await make_dealers(module_stack.session_factory)
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def inspector(module_stack: SharedStack) -> dict[str, str]:
+    """Authorization headers of an inspector account."""
+    return await inspector_headers(module_stack.session_factory)
 
 
 @pytest.fixture(scope="module")
