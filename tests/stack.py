@@ -106,15 +106,19 @@ class SharedStack:
 
 
 @asynccontextmanager
-async def shared_stack(directory: Path, template: DatabaseTemplate) -> AsyncIterator[SharedStack]:
+async def shared_stack(
+    directory: Path, template: DatabaseTemplate, **overrides: object
+) -> AsyncIterator[SharedStack]:
     """Database from the template, time-skipping server, SMTP sink, worker and app.
+
+    `overrides` are settings (the browser tests set `public_url` to their live server).
 
     For module-scoped setups that the module's tests only read (pages, permissions, 404s,
     validation): tests that drive workflows through time keep their own server per test.
     """
     async with AsyncExitStack() as stack:
         database = await stack.enter_async_context(empty_database(directory))
-        settings = make_settings(directory, **database)
+        settings = make_settings(directory, **database, **overrides)
         await template.fill(settings)
         session_factory = await stack.enter_async_context(session_factory_for(settings))
         env = await stack.enter_async_context(time_skipping_env())
