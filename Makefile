@@ -28,6 +28,8 @@ $(INSTALLED): $(BIN)/python pyproject.toml
 
 $(INSTALLED_TEST): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install --quiet --editable '.[test]'
+	@# The accessibility audit of the browser tests injects axe-core, from the npm registry.
+	npm install --silent --no-save --no-audit --no-fund --prefix .cache/npm axe-core@4
 	@touch $@ $(INSTALLED)
 
 lint: $(INSTALLED_TEST)

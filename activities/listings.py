@@ -157,7 +157,7 @@ class ListingActivities(DatabaseActivities):
                         await session.commit()
                         return None
                 password = generate_password()
-                owner.password_hash = await asyncio.to_thread(hash_password, password)  # ~0.2 s of CPU
+                owner.password_hash = await asyncio.to_thread(hash_password, password, self.settings)
                 owner.failed_logins = 0
                 owner.locked_until = None
                 await session.commit()

@@ -122,6 +122,13 @@ class Settings(BaseSettings):
         SecretStr(DEV_IBAN_KEY), description="Encrypts stored IBANs. Required in prod."
     )
 
+    # Owner passwords (argon2id). Defaults: pwdlib's recommended parameters; tests lower them.
+    password_hash_time_cost: int = Field(3, ge=1, description="Argon2id iterations for owner passwords.")
+    password_hash_memory_kib: int = Field(
+        65536, ge=8, description="Argon2id memory per hash, in KiB (at least 8 x parallelism)."
+    )
+    password_hash_parallelism: int = Field(4, ge=1, description="Argon2id lanes (threads) per hash.")
+
     worker_metrics_host: str = Field(
         "127.0.0.1", description="Address of the worker's Prometheus endpoint (`0.0.0.0` in a container)."
     )
@@ -195,6 +202,11 @@ class Settings(BaseSettings):
                         f"CARFLOW_{name.upper()} must be at least {MIN_SECRET_LENGTH} characters "
                         "when CARFLOW_PROFILE=prod (e.g. `openssl rand -hex 32`)"
                     )
+        if self.password_hash_memory_kib < 8 * self.password_hash_parallelism:
+            raise ValueError(
+                f"{ENV_PREFIX}PASSWORD_HASH_MEMORY_KIB must be at least 8 x "
+                f"{ENV_PREFIX}PASSWORD_HASH_PARALLELISM (argon2)"
+            )
         if self.sms_provider == "http" and not self.sms_http_url:
             raise ValueError("CARFLOW_SMS_HTTP_URL must be set when CARFLOW_SMS_PROVIDER=http")
         if self.signature_provider == "docusign":

@@ -2,32 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
-from collections.abc import Awaitable, Callable
+
+from support import eventually
 
 VALID_IBAN = "FR76 3000 6000 0112 3456 7890 189"
 
 
-async def eventually(check: Callable[[], Awaitable[bool]], timeout_s: float = 20.0) -> None:
-    for _ in range(int(timeout_s / 0.05)):
-        if await check():
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("condition not reached")
-
-
-async def send_proposal(client, dealers, new_body, worker, **product) -> tuple[dict, str]:  # noqa: ANN001
+async def send_proposal(client, dealers, new_body, sink, **product) -> tuple[dict, str]:  # noqa: ANN001
     body = new_body(send=True)
     body["product"].update(product)
     created = await client.post("/api/v1/proposals", json=body, headers=dealers.a.headers)
     assert created.status_code == 201, created.text
 
     async def mailed() -> bool:
-        return any(m["To"] == "jeanne.dupont@example.com" for m in worker.messages())
+        return any(m["To"] == "jeanne.dupont@example.com" for m in sink.messages())
 
     await eventually(mailed)
-    mail = next(m for m in worker.messages() if m["To"] == "jeanne.dupont@example.com")
+    mail = next(m for m in sink.messages() if m["To"] == "jeanne.dupont@example.com")
     text = mail.get_body(preferencelist=("plain",)).get_content()
     token = re.search(r"/p/([A-Za-z0-9_-]+)", text)
     assert token is not None, text

@@ -192,6 +192,18 @@ async def api_login(http: Any, email: str, password: str) -> Any:
     return await http.post("/api/v1/owner/login", json={"email": email, "password": password})
 
 
+async def intake_and_login(
+    http: Any, inspector: dict, sink: Sink, body: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """An intake through the API, then its owner logged in on `http` with the mailed password."""
+    created = await post_intake(http, inspector, body)
+    email = (body or INTAKE_BODY)["owner"]["email"]
+    password = await credentials_for(sink, email)
+    response = await api_login(http, email, password)
+    assert response.status_code == 200, response.text
+    return {**created, "password": password, "csrf": response.json()["csrf_token"]}
+
+
 SURVEY_BODY = {"answers": list(GOOD_SURVEY), "publish": True, "cgu_accepted": True}
 
 
@@ -207,4 +219,12 @@ async def login_page(http: Any, email: str, password: str) -> Any:
     form = await http.get("/espace/connexion")
     return await http.post(
         "/espace/connexion", data={"csrf": csrf_of(form.text), "email": email, "password": password}
+    )
+
+
+async def submit_survey(client: Any, listing_id: str, **data: str) -> Any:
+    """Fill the /espace survey form (with its CSRF token), as a browser does."""
+    page = await client.get(f"/espace/annonces/{listing_id}/questionnaire")
+    return await client.post(
+        f"/espace/annonces/{listing_id}/questionnaire", data={"csrf": csrf_of(page.text), **data}
     )

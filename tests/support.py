@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import email.utils
@@ -10,7 +11,10 @@ import os
 import shutil
 import socket
 import sys
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
@@ -20,7 +24,17 @@ from carflow.settings import Settings
 from cli.mailsink import start_sink
 from workflows.search_attributes import CLI_TYPES
 
-PG_URL = os.environ.get("CARFLOW_TEST_DATABASE_URL")
+T = TypeVar("T")
+
+# The PostgreSQL the suite runs on, or None for SQLite. Unset and empty are the same: SQLite.
+PG_URL: str | None = os.environ.get("CARFLOW_TEST_DATABASE_URL") or None
+
+
+CHEAP_PASSWORD_HASHING = {
+    "password_hash_time_cost": 1,
+    "password_hash_memory_kib": 8,
+    "password_hash_parallelism": 1,
+}
 
 
 def free_port() -> int:
@@ -36,6 +50,9 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
         "log_format": "console",
         "smtp_port": free_port(),
         "temporal_address": f"127.0.0.1:{free_port()}",
+        # Argon2 at its cheapest: production's parameters cost ~1 s per login on a CI core;
+        # tests/activities/test_password_hashing.py checks those defaults once.
+        **CHEAP_PASSWORD_HASHING,
     }
     values.update(overrides)
     saved = {k: v for k, v in os.environ.items() if k.startswith("CARFLOW_")}
@@ -45,6 +62,28 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]
     finally:
         os.environ.update(saved)
+
+
+async def eventually(
+    get: Callable[[], Awaitable[T]],
+    until: Callable[[T], object] = bool,
+    *,
+    timeout_s: float = 20.0,
+    interval_s: float = 0.05,
+) -> T:
+    """Poll `get()` until `until(value)` holds and return that value; fail after `timeout_s`.
+
+    For what the worker does after an answer (a mail, a read-model projection): wait for the
+    thing itself, never a fixed sleep.
+    """
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        value = await get()
+        if until(value):
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"condition not reached within {timeout_s} s; last value: {value!r}")
+        await asyncio.sleep(interval_s)
 
 
 def test_server_path() -> str:
@@ -80,6 +119,15 @@ class Sink:
         if self.controller is not None:
             self.controller.stop()
             self.controller = None
+
+    @contextmanager
+    def running(self) -> Iterator[Sink]:
+        """Started for the block (a test may stop and restart it inside), stopped after."""
+        self.start()
+        try:
+            yield self
+        finally:
+            self.stop()
 
     def messages(self) -> list[email.message.EmailMessage]:
         if not self.dir.exists():

@@ -24,7 +24,7 @@ READY_WITHIN_S = 90
 class DevStack:
     def __init__(self, tmp_path: Path) -> None:
         self.var = tmp_path / "var"
-        self.ports = {name: free_port() for name in ("temporal", "ui", "api", "smtp")}
+        self.ports = {name: free_port() for name in ("temporal", "ui", "api", "smtp", "metrics")}
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("CARFLOW_")}
         self.env.update(
             CARFLOW_VAR_DIR=str(self.var),
@@ -33,6 +33,7 @@ class DevStack:
             CARFLOW_API_PORT=str(self.ports["api"]),
             CARFLOW_PUBLIC_URL=f"http://127.0.0.1:{self.ports['api']}",
             CARFLOW_SMTP_PORT=str(self.ports["smtp"]),
+            CARFLOW_WORKER_METRICS_PORT=str(self.ports["metrics"]),
         )
         self.log = tmp_path / "stack.log"
         self.process: subprocess.Popen[bytes] | None = None
@@ -120,6 +121,9 @@ async def test_make_run_stack_serves_stops_cleanly_and_keeps_data(stack: DevStac
         assert json.loads(response.read())["role"] == "dealer"
 
     assert stack.get("/", port="ui")[0] == 200  # Temporal UI
+    # The worker's Prometheus endpoint is on its free port too, not on the default 9464.
+    stack.wait_for_log(f"http://127.0.0.1:{stack.ports['metrics']}/metrics")
+    assert stack.get("/metrics", port="metrics")[0] == 200
     status, page = stack.get("/dev/mailbox")
     assert status == 200 and "Boîte de réception de développement" in page
 

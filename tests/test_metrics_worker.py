@@ -7,13 +7,13 @@ import socket
 import urllib.request
 
 from proposal_harness import Proposals, fire
+from stack import running_worker
 from temporalio.testing import WorkflowEnvironment
 
 import support
 from carflow.observability import metrics_runtime
 from carflow.settings import Settings
 from support import Sink, free_port, register_search_attributes
-from worker import create_worker
 
 
 def scrape(port: int) -> str:
@@ -21,7 +21,9 @@ def scrape(port: int) -> str:
         return response.read().decode()
 
 
-async def test_worker_serves_sdk_metrics_after_a_workflow_ran(migrated: Settings, session_factory) -> None:
+async def test_worker_serves_sdk_metrics_after_a_workflow_ran(
+    migrated: Settings, session_factory, sink: Sink
+) -> None:
     port = free_port()
     settings = migrated.model_copy(update={"worker_metrics_port": port})
     runtime = metrics_runtime(settings)
@@ -29,11 +31,9 @@ async def test_worker_serves_sdk_metrics_after_a_workflow_ran(migrated: Settings
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=support.test_server_path(), runtime=runtime
     )
-    sink = Sink(settings)
-    sink.start()
     try:
         await register_search_attributes(env.client)
-        async with create_worker(env.client, settings, session_factory=session_factory):
+        async with running_worker(env, settings, session_factory):
             handle = await Proposals(settings, session_factory, env).create(send_now=True)
             await fire(handle, "cancel")
             assert (await handle.result()).state == "cancelled"
@@ -44,7 +44,6 @@ async def test_worker_serves_sdk_metrics_after_a_workflow_ran(migrated: Settings
                     break
                 await asyncio.sleep(0.2)
     finally:
-        sink.stop()
         await env.shutdown()
     assert "temporal_workflow_completed" in text, text[:2000]
     assert "temporal_activity_execution_latency" in text

@@ -15,7 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from carflow.settings import Settings
 from carflow.temporal_client import TemporalUnreachable, connect_with_retry
-from support import make_settings
+from support import free_port, make_settings
 from worker import create_worker
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,6 +28,8 @@ def worker_env(settings: Settings, address: str, **extra: str) -> dict[str, str]
         CARFLOW_DATABASE_URL=settings.database.render_as_string(hide_password=False),
         CARFLOW_TEMPORAL_ADDRESS=address,
         CARFLOW_LOG_FORMAT="json",
+        # Never the default 9464: a developer's own worker may be serving its metrics there.
+        CARFLOW_WORKER_METRICS_PORT=str(free_port()),
         **extra,
     )
     if settings.database_schema:

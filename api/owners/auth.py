@@ -26,6 +26,7 @@ from activities.listing_accounts import (
     verify_password,
 )
 from carflow.formatting import PARIS
+from carflow.settings import Settings
 from carflow.tokens import hash_token
 from db.models import Owner, PasswordResetToken
 
@@ -72,14 +73,16 @@ def normalize_email(email: str) -> str:
     return email.strip().lower()
 
 
-async def authenticate_owner(session: AsyncSession, email: str, password: str, now: datetime) -> Owner:
+async def authenticate_owner(
+    session: AsyncSession, email: str, password: str, now: datetime, settings: Settings
+) -> Owner:
     """The owner for these credentials; raises LoginFailed (and counts the failure)."""
     owner = await session.scalar(select(Owner).where(Owner.email == normalize_email(email)))
     if owner is not None and owner.locked_until is not None and owner.locked_until > now:
         raise LoginFailed("locked", owner.locked_until)
     if len(password) > MAX_PASSWORD_LENGTH:
         password = password[:MAX_PASSWORD_LENGTH]
-    ok = await asyncio.to_thread(verify_password, password, owner.password_hash if owner else None)
+    ok = await asyncio.to_thread(verify_password, password, owner.password_hash if owner else None, settings)
     if owner is None:
         raise LoginFailed("invalid")
     if not ok:
@@ -149,12 +152,12 @@ def password_problem(password: str, confirmation: str) -> PasswordProblem | None
 
 
 async def reset_password(
-    session: AsyncSession, row: PasswordResetToken, password: str, now: datetime
+    session: AsyncSession, row: PasswordResetToken, password: str, now: datetime, settings: Settings
 ) -> Owner:
     """Set the new password, spend the link (and every other pending one), unlock, log out elsewhere."""
     owner = await session.get(Owner, row.owner_id)
     assert owner is not None  # foreign key
-    owner.password_hash = await asyncio.to_thread(hash_password, password)
+    owner.password_hash = await asyncio.to_thread(hash_password, password, settings)
     owner.failed_logins = 0
     owner.locked_until = None
     owner.session_version += 1

@@ -163,7 +163,7 @@ async def login(request: Request, session: SessionDep, settings: SettingsDep, cl
         error = "Trop de tentatives de connexion depuis votre connexion Internet. Patientez quelques minutes."
         return page(request, "espace/login.html", {**context, "error": error}, 429)
     try:
-        owner = await authenticate_owner(session, email, password, clock())
+        owner = await authenticate_owner(session, email, password, clock(), settings)
     except LoginFailed as failed:
         return page(
             request,
@@ -272,7 +272,7 @@ async def reset(
             {**context, "field_errors": {problem.field: problem.message_fr}},
             422,
         )
-    await reset_password(session, row, password, now)
+    await reset_password(session, row, password, now, settings)
     return redirect("/espace/connexion", "reinitialise")
 
 

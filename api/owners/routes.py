@@ -60,7 +60,7 @@ async def login(
         "Too many login attempts from this address; please wait and try again.",
     )
     try:
-        owner = await authenticate_owner(session, body.email, body.password, clock())
+        owner = await authenticate_owner(session, body.email, body.password, clock(), settings)
     except LoginFailed as failed:
         if failed.kind == "locked":
             assert failed.locked_until is not None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,6 @@ from activities.email import EmailActivities, EmailInput, SmtpMailer, message_id
 from activities.email_templates import EmailRenderer
 from carflow.settings import Settings
 from db.models import OutboxEmail
-from support import Sink
 
 CONTEXT = {
     "buyer_name": "Marie Curie",
@@ -29,14 +27,6 @@ CONTEXT = {
     "token": "tok123",
     "valid_until": "23/12/2026",
 }
-
-
-@pytest.fixture
-def sink(settings: Settings) -> Iterator[Sink]:
-    s = Sink(settings)
-    s.start()
-    yield s
-    s.stop()
 
 
 @pytest.fixture

@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import structlog
 from proposal_harness import Proposals
+from stack import running_worker
 from temporalio import activity, workflow
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
@@ -19,7 +20,6 @@ from activities.logging_interceptor import ActivityLogContext
 from carflow.logs import configure_logging
 from carflow.settings import Settings
 from support import Sink
-from worker import create_worker
 
 
 def json_lines(text: str) -> list[dict]:
@@ -27,12 +27,12 @@ def json_lines(text: str) -> list[dict]:
 
 
 async def test_proposal_activity_lines_carry_workflow_and_run_ids(
-    migrated: Settings, session_factory, temporal_env: WorkflowEnvironment, capfd
+    migrated: Settings, session_factory, temporal_env: WorkflowEnvironment, sink: Sink, capfd
 ) -> None:
     configure_logging(migrated.model_copy(update={"log_format": "json"}), service="worker")
-    sink = Sink(migrated)  # down at first: one failed attempt, then delivered
+    sink.stop()  # down at first: one failed attempt, then delivered
     try:
-        async with create_worker(temporal_env.client, migrated, session_factory=session_factory):
+        async with running_worker(temporal_env, migrated, session_factory):
             handle = await Proposals(migrated, session_factory, temporal_env).create(send_now=True)
             await asyncio.sleep(1)
             sink.start()
@@ -43,7 +43,6 @@ async def test_proposal_activity_lines_carry_workflow_and_run_ids(
             run_id = (await handle.describe()).run_id
         lines = json_lines(capfd.readouterr().err)
     finally:
-        sink.stop()
         logging.getLogger().handlers.clear()
         structlog.reset_defaults()
 

@@ -16,8 +16,8 @@ def pdf_text(data: bytes) -> str:
     return "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages)
 
 
-async def test_remote_journey_signs_and_mails_the_documents(client, dealers, new_body, worker) -> None:
-    proposal, token = await send_proposal(client, dealers, new_body, worker)
+async def test_remote_journey_signs_and_mails_the_documents(client, dealers, new_body, worker, sink) -> None:
+    proposal, token = await send_proposal(client, dealers, new_body, sink)
 
     opened = await client.get(f"/api/v1/buyer/{token}")
     assert opened.status_code == 200
@@ -47,17 +47,17 @@ async def test_remote_journey_signs_and_mails_the_documents(client, dealers, new
     assert "withdraw" in signed.json()["actions"]
 
     async def documents_mailed() -> bool:
-        return any(str(m["Subject"]).startswith("Vente signée") for m in worker.messages())
+        return any(str(m["Subject"]).startswith("Vente signée") for m in sink.messages())
 
     await eventually(documents_mailed)
-    mail = next(m for m in worker.messages() if str(m["Subject"]).startswith("Votre contrat"))
+    mail = next(m for m in sink.messages() if str(m["Subject"]).startswith("Votre contrat"))
     pdfs = {p.get_filename(): p.get_payload(decode=True) for p in mail.iter_attachments()}
     signed_pdf = pdfs[f"contrat-{proposal['contract_number']}-signe.pdf"]
     text = pdf_text(signed_pdf)
     assert "Jeanne Dupont" in text and proposal["contract_number"] in text
     assert "TestPhone/1" in text and "FR76 **** ****" in text
     assert "14 jours" in pdf_text(pdfs["conditions-generales-service.pdf"])
-    subjects = [str(m["Subject"]) for m in worker.messages()]
+    subjects = [str(m["Subject"]) for m in sink.messages()]
     assert any(s.startswith("Bienvenue") for s in subjects)
     assert any(s.startswith("Vente signée") for s in subjects)
 
@@ -67,8 +67,8 @@ async def test_remote_journey_signs_and_mails_the_documents(client, dealers, new
     assert download.status_code == 200 and download.content == signed_pdf
 
 
-async def test_withdrawal_from_the_buyer_side(client, dealers, new_body, worker) -> None:
-    _, token = await send_proposal(client, dealers, new_body, worker)
+async def test_withdrawal_from_the_buyer_side(client, dealers, new_body, worker, sink) -> None:
+    _, token = await send_proposal(client, dealers, new_body, sink)
     await client.get(f"/api/v1/buyer/{token}")
     await client.post(f"/api/v1/buyer/{token}/accept", json=accept_body())
     await client.post(f"/api/v1/buyer/{token}/sign", json={"full_name": "Jeanne Dupont"})
@@ -80,9 +80,9 @@ async def test_withdrawal_from_the_buyer_side(client, dealers, new_body, worker)
 
 
 async def test_a_claim_since_sending_declines_and_sends_the_buyer_to_the_dealer(
-    client, dealers, new_body, worker
+    client, dealers, new_body, worker, sink
 ) -> None:
-    _, token = await send_proposal(client, dealers, new_body, worker)
+    _, token = await send_proposal(client, dealers, new_body, sink)
     await client.get(f"/api/v1/buyer/{token}")
     answer = await client.post(f"/api/v1/buyer/{token}/accept", json=accept_body(no_claim_since_sent=False))
     assert answer.status_code == 200
@@ -99,9 +99,9 @@ async def test_a_claim_since_sending_declines_and_sends_the_buyer_to_the_dealer(
     ],
 )
 async def test_bad_accept_input_is_422_and_nothing_changes(
-    client, dealers, new_body, worker, overrides, field
+    client, dealers, new_body, worker, sink, overrides, field
 ) -> None:
-    proposal, token = await send_proposal(client, dealers, new_body, worker)
+    proposal, token = await send_proposal(client, dealers, new_body, sink)
     await client.get(f"/api/v1/buyer/{token}")
     answer = await client.post(f"/api/v1/buyer/{token}/accept", json=accept_body(**overrides))
     assert answer.status_code == 422
@@ -110,8 +110,8 @@ async def test_bad_accept_input_is_422_and_nothing_changes(
     assert detail["state"] == "viewed"
 
 
-async def test_missing_attestation_is_422(client, dealers, new_body, worker) -> None:
-    _, token = await send_proposal(client, dealers, new_body, worker)
+async def test_missing_attestation_is_422(client, dealers, new_body, worker, sink) -> None:
+    _, token = await send_proposal(client, dealers, new_body, sink)
     body = accept_body()
     del body["no_claim_since_sent"]
     answer = await client.post(f"/api/v1/buyer/{token}/accept", json=body)
@@ -119,8 +119,8 @@ async def test_missing_attestation_is_422(client, dealers, new_body, worker) -> 
     assert answer.json()["error"]["fields"][0]["field"] == "no_claim_since_sent"
 
 
-async def test_tampered_token_is_a_friendly_404(client, dealers, new_body, worker) -> None:
-    _, token = await send_proposal(client, dealers, new_body, worker)
+async def test_tampered_token_is_a_friendly_404(client, dealers, new_body, worker, sink) -> None:
+    _, token = await send_proposal(client, dealers, new_body, sink)
     tampered = token[:-1] + ("A" if token[-1] != "A" else "B")
     answer = await client.get(f"/api/v1/buyer/{tampered}")
     assert answer.status_code == 404
@@ -129,8 +129,8 @@ async def test_tampered_token_is_a_friendly_404(client, dealers, new_body, worke
     assert page.status_code == 404 and "réessayez un peu plus tard" in page.text
 
 
-async def test_double_submission_and_concurrent_signatures(client, dealers, new_body, worker) -> None:
-    _, token = await send_proposal(client, dealers, new_body, worker)
+async def test_double_submission_and_concurrent_signatures(client, dealers, new_body, worker, sink) -> None:
+    _, token = await send_proposal(client, dealers, new_body, sink)
     await client.get(f"/api/v1/buyer/{token}")
     first = await client.post(f"/api/v1/buyer/{token}/accept", json=accept_body())
     second = await client.post(f"/api/v1/buyer/{token}/accept", json=accept_body())
@@ -144,8 +144,8 @@ async def test_double_submission_and_concurrent_signatures(client, dealers, new_
     assert sorted(r.status_code for r in results) == [200, 409]
 
 
-async def test_sign_with_another_name_is_refused(client, dealers, new_body, worker) -> None:
-    _, token = await send_proposal(client, dealers, new_body, worker)
+async def test_sign_with_another_name_is_refused(client, dealers, new_body, worker, sink) -> None:
+    _, token = await send_proposal(client, dealers, new_body, sink)
     await client.get(f"/api/v1/buyer/{token}")
     await client.post(f"/api/v1/buyer/{token}/accept", json=accept_body())
     answer = await client.post(f"/api/v1/buyer/{token}/sign", json={"full_name": "Someone Else"})
@@ -154,11 +154,11 @@ async def test_sign_with_another_name_is_refused(client, dealers, new_body, work
 
 
 async def test_after_the_window_the_button_is_gone_and_the_api_says_why(
-    client, dealers, new_body, worker, temporal_env
+    client, dealers, new_body, worker, sink, temporal_env
 ) -> None:
     from datetime import timedelta
 
-    proposal, token = await send_proposal(client, dealers, new_body, worker)
+    proposal, token = await send_proposal(client, dealers, new_body, sink)
     await client.get(f"/api/v1/buyer/{token}")
     await client.post(f"/api/v1/buyer/{token}/accept", json=accept_body())
     signed = await client.post(f"/api/v1/buyer/{token}/sign", json={"full_name": "Jeanne Dupont"})
@@ -176,15 +176,15 @@ async def test_after_the_window_the_button_is_gone_and_the_api_says_why(
 
 
 async def test_dealer_downloads_the_signed_contract_other_dealers_cannot(
-    client, dealers, new_body, worker
+    client, dealers, new_body, worker, sink
 ) -> None:
-    proposal, token = await send_proposal(client, dealers, new_body, worker)
+    proposal, token = await send_proposal(client, dealers, new_body, sink)
     await client.get(f"/api/v1/buyer/{token}")
     await client.post(f"/api/v1/buyer/{token}/accept", json=accept_body())
     await client.post(f"/api/v1/buyer/{token}/sign", json={"full_name": "Jeanne Dupont"})
 
     async def mailed() -> bool:
-        return any(str(m["Subject"]).startswith("Votre contrat") for m in worker.messages())
+        return any(str(m["Subject"]).startswith("Votre contrat") for m in sink.messages())
 
     await eventually(mailed)
     path = f"/api/v1/proposals/{proposal['id']}/documents/signed.pdf"

@@ -15,8 +15,8 @@ def csrf_of(page: str) -> str:
     return found.group(1)
 
 
-async def test_each_step_renders_and_forms_advance(client, dealers, new_body, worker, migrated) -> None:
-    _, token = await send_proposal(client, dealers, new_body, worker)
+async def test_each_step_renders_and_forms_advance(client, dealers, new_body, worker, sink, migrated) -> None:
+    _, token = await send_proposal(client, dealers, new_body, sink)
 
     page = await client.get(f"/p/{token}")
     assert page.status_code == 200
@@ -78,8 +78,8 @@ async def test_each_step_renders_and_forms_advance(client, dealers, new_body, wo
     assert csrf_of(page.text) == csrf_token(migrated, token)
 
 
-async def test_forms_without_the_csrf_token_are_refused(client, dealers, new_body, worker) -> None:
-    _, token = await send_proposal(client, dealers, new_body, worker)
+async def test_forms_without_the_csrf_token_are_refused(client, dealers, new_body, worker, sink) -> None:
+    _, token = await send_proposal(client, dealers, new_body, sink)
     refused = await client.post(f"/p/{token}/decline", data={"csrf": "forged"})
     assert refused.status_code == 403
     assert refused.json()["error"]["code"] == "csrf_failed"
@@ -88,11 +88,11 @@ async def test_forms_without_the_csrf_token_are_refused(client, dealers, new_bod
 
 
 async def test_expired_page_says_so_with_the_dealer_contact(
-    client, dealers, new_body, worker, temporal_env
+    client, dealers, new_body, worker, sink, temporal_env
 ) -> None:
     from datetime import timedelta
 
-    _, token = await send_proposal(client, dealers, new_body, worker)
+    _, token = await send_proposal(client, dealers, new_body, sink)
     await temporal_env.sleep(timedelta(days=31))
     page = await client.get(f"/p/{token}")
     assert page.status_code == 200
@@ -100,8 +100,8 @@ async def test_expired_page_says_so_with_the_dealer_contact(
     assert "Garage Nord" in page.text and "01 11 11 11 11" in page.text
 
 
-async def test_a_claim_declines_with_a_message(client, dealers, new_body, worker) -> None:
-    _, token = await send_proposal(client, dealers, new_body, worker)
+async def test_a_claim_declines_with_a_message(client, dealers, new_body, worker, sink) -> None:
+    _, token = await send_proposal(client, dealers, new_body, sink)
     page = await client.get(f"/p/{token}")
     answer = await client.post(
         f"/p/{token}/accept",

@@ -3,14 +3,13 @@ SMTP sink. Each test gets its own Temporal server (see tests/conftest.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from sqlalchemy import func, select
 
 from db.models import Proposal
+from support import eventually
 from workflows.proposal_contract import (
     EventRequest,
     ProposalStatus,
@@ -18,14 +17,6 @@ from workflows.proposal_contract import (
 )
 
 URL = "/api/v1/proposals"
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], timeout_s: float = 20.0) -> None:
-    """Emails leave from the workflow's loop after the update has answered: wait for them."""
-    deadline = asyncio.get_running_loop().time() + timeout_s
-    while not await check():
-        assert asyncio.get_running_loop().time() < deadline, "condition not met in time"
-        await asyncio.sleep(0.2)
 
 
 async def create(client, dealers, body: dict, **headers: str) -> dict:  # noqa: ANN001
@@ -42,7 +33,7 @@ async def read_row(session_factory, proposal_id: str) -> Proposal:  # noqa: ANN0
 
 
 async def test_create_and_send_answers_sent_and_mails_the_buyer(
-    client, dealers, new_body, worker, session_factory
+    client, dealers, new_body, worker, sink, session_factory
 ) -> None:
     created = await create(client, dealers, new_body(send=True))
     assert created["state"] == "sent"
@@ -57,7 +48,7 @@ async def test_create_and_send_answers_sent_and_mails_the_buyer(
     assert row.state == "sent"  # the read model was written before the update answered
 
     async def mailed() -> bool:
-        return "jeanne.dupont@example.com" in worker.recipients()
+        return "jeanne.dupont@example.com" in sink.recipients()
 
     await eventually(mailed)
 
@@ -167,7 +158,7 @@ async def test_replace_creates_the_new_one_and_cancels_the_old(
 
 
 async def test_patch_email_while_sent_resends_to_the_new_address(
-    client, dealers, new_body, worker, session_factory
+    client, dealers, new_body, worker, sink, session_factory
 ) -> None:
     created = await create(client, dealers, new_body(send=True))
     response = await client.patch(
@@ -182,7 +173,7 @@ async def test_patch_email_while_sent_resends_to_the_new_address(
     assert patched["expires_at"] == created["expires_at"]  # resending never extends validity
 
     async def mailed_to_new_address() -> bool:
-        return "jeanne.nouvelle@example.com" in worker.recipients()
+        return "jeanne.nouvelle@example.com" in sink.recipients()
 
     await eventually(mailed_to_new_address)
 

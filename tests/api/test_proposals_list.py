@@ -1,18 +1,27 @@
-"""GET /proposals and GET /sellers: the read model, filtered, searched and paged per dealer."""
+"""GET /proposals: the read model, filtered, searched and paged per dealer.
+
+Every test here reads the same rows: one stack and one data set for the module
+(read_only.py). GET /sellers is tested in test_proposals_create.py.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
-
-from db.models import Seller
+import pytest_asyncio
+import read_only
 
 URL = "/api/v1/proposals"
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+client = read_only.client
+dealers = read_only.dealers
+insert_proposal = read_only.insert_proposal
 
-@pytest.fixture
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def rows(dealers, insert_proposal) -> dict[str, object]:
     """Five proposals of dealer A at one-hour intervals (oldest first) and one of dealer B."""
     a = dealers.a.id
@@ -146,25 +155,3 @@ async def test_bad_paging_or_query_is_422(client, dealers, params) -> None:
 
 async def test_list_needs_a_dealer_token(client) -> None:
     assert (await client.get(URL)).status_code == 401
-
-
-async def test_sellers_most_recently_used_first_and_own_only(client, dealers, session_factory) -> None:
-    async with session_factory() as session:
-        for name, dealer, hours in (
-            ("Ancien", dealers.a, 0),
-            ("Récent", dealers.a, 5),
-            ("Autre", dealers.b, 9),
-        ):
-            session.add(
-                Seller(
-                    dealer_id=dealer.id,
-                    name=name,
-                    email=f"{hours}@example.com",
-                    created_at=T0,
-                    last_used_at=T0 + timedelta(hours=hours),
-                )
-            )
-        await session.commit()
-    body = (await client.get("/api/v1/sellers", headers=dealers.a.headers)).json()
-    assert [s["name"] for s in body["items"]] == ["Récent", "Ancien"]
-    assert (body["total"], body["page"], body["page_size"]) == (2, 1, 20)

@@ -7,12 +7,14 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from database_template import DatabaseTemplate
 from sqlalchemy import inspect, text
 
 from carflow.settings import Settings
 from db.migrate import current_revision, head_revision, upgrade
 from db.models import Base
 from db.session import create_engine
+from support import PG_URL, make_settings
 
 EXPECTED_TABLES = {
     "dealers",
@@ -44,6 +46,13 @@ async def _model_diff(settings: Settings) -> list:
             )
     finally:
         await engine.dispose()
+
+
+@pytest.fixture
+async def migrated(settings: Settings) -> Settings:
+    """Here, the real Alembic upgrade (elsewhere tests copy a template migrated once)."""
+    await upgrade(settings)
+    return settings
 
 
 async def test_upgrade_creates_schema_at_head(settings: Settings) -> None:
@@ -83,8 +92,6 @@ async def test_upgrade_is_idempotent_and_downgrade_round_trips(migrated: Setting
 
 async def test_sqlite_default_lives_under_var_dir(tmp_path: Path) -> None:
     """The zero-configuration database: a SQLite file created under var/ on first migrate."""
-    from support import make_settings
-
     settings = make_settings(tmp_path, database_url="")
     assert settings.is_sqlite
     await upgrade(settings)
@@ -92,10 +99,7 @@ async def test_sqlite_default_lives_under_var_dir(tmp_path: Path) -> None:
     assert await _tables(settings) >= EXPECTED_TABLES
 
 
-@pytest.mark.skipif(
-    __import__("os").environ.get("CARFLOW_TEST_DATABASE_URL") is None,
-    reason="PostgreSQL-only: CARFLOW_TEST_DATABASE_URL is not set",
-)
+@pytest.mark.skipif(PG_URL is None, reason="PostgreSQL-only: CARFLOW_TEST_DATABASE_URL is not set")
 async def test_postgres_schema_isolation(migrated: Settings) -> None:
     """Tables land in the configured schema (search_path), not in public."""
     engine = create_engine(migrated)
@@ -110,3 +114,14 @@ async def test_postgres_schema_isolation(migrated: Settings) -> None:
     finally:
         await engine.dispose()
     assert count >= len(EXPECTED_TABLES)
+
+
+async def test_the_per_test_template_copy_is_the_migrated_schema(
+    settings: Settings, database_template: DatabaseTemplate
+) -> None:
+    """What the other tests get as `migrated` (a copy of one real upgrade) is, like a real
+    upgrade, at head and identical to the models."""
+    await database_template.fill(settings)
+    assert await current_revision(settings) == head_revision(settings)
+    assert await _tables(settings) >= EXPECTED_TABLES
+    assert await _model_diff(settings) == []

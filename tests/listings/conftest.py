@@ -1,32 +1,27 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from listings_harness import ListingHarness, inspector_headers
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from stack import http_client
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
 from carflow.settings import Settings
-from support import Sink
-from worker import create_worker
 
 
 @pytest.fixture
-def sink(migrated: Settings) -> Iterator[Sink]:
-    s = Sink(migrated)
-    s.start()
-    yield s
-    s.stop()
-
-
-@pytest.fixture
-async def listings(
-    migrated: Settings, session_factory, temporal_env: WorkflowEnvironment, sink: Sink
-) -> AsyncIterator[ListingHarness]:
-    """A real worker on the time-skipping server, the database and an SMTP sink."""
-    async with create_worker(temporal_env.client, migrated, session_factory=session_factory):
-        yield ListingHarness(migrated, session_factory, temporal_env)
+def listings(
+    worker: Worker,
+    migrated: Settings,
+    session_factory: async_sessionmaker[AsyncSession],
+    temporal_env: WorkflowEnvironment,
+) -> ListingHarness:
+    """Intakes as the API runs them, on the real worker (mailing to `sink`)."""
+    return ListingHarness(migrated, session_factory, temporal_env)
 
 
 @pytest.fixture
@@ -38,7 +33,5 @@ async def inspector(session_factory) -> dict[str, str]:  # noqa: ANN001
 @pytest.fixture
 async def visitor(app) -> AsyncIterator[httpx.AsyncClient]:  # noqa: ANN001
     """Another browser (a member of the public) on the same app, with its own cookies."""
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-    ) as http:
+    async with http_client(app) as http:
         yield http

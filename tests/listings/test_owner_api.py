@@ -1,37 +1,41 @@
-"""The owner's JSON API: login, survey gate, survey, edit, sold, report PDF, share."""
+"""The owner's JSON API around one intake: login, the survey gate, refused surveys, 404s.
+
+Nothing here changes the listing (the gate and the validation refuse; a wrong password only
+counts a failure no other test reads), so the intake and the login are made once for the
+module (read_only.py), and each test gets a new browser with the owner's session cookies.
+Accepted surveys, edits, sales and shares: test_owner_actions.py.
+"""
 
 from __future__ import annotations
 
-import io
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-from listings_harness import (
-    SURVEY_BODY,
-    ListingHarness,
-    api_login,
-    credentials_for,
-    post_intake,
-    wait_for_mail,
-)
-from pypdf import PdfReader
+import pytest_asyncio
+from listings_harness import SURVEY_BODY, api_login, inspector_headers, intake_and_login
+from stack import SharedStack
 
-from support import Sink
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 EMAIL = "marie.curie@example.com"
 
 
-@pytest.fixture
-async def owner(
-    client: httpx.AsyncClient, inspector: dict, listings: ListingHarness, sink: Sink
-) -> dict[str, Any]:
-    """An intake done and its owner logged in on `client`."""
-    created = await post_intake(client, inspector)
-    password = await credentials_for(sink, EMAIL)
-    response = await api_login(client, EMAIL, password)
-    assert response.status_code == 200, response.text
-    return {**created, "password": password, "csrf": response.json()["csrf_token"]}
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def owner(module_stack: SharedStack) -> dict[str, Any]:
+    """An intake done and its owner logged in; the session's cookies under "cookies"."""
+    async with module_stack.client() as http:
+        inspector = await inspector_headers(module_stack.session_factory)
+        logged_in = await intake_and_login(http, inspector, module_stack.sink)
+        return {**logged_in, "cookies": httpx.Cookies(http.cookies)}
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def client(module_stack: SharedStack, owner: dict[str, Any]) -> AsyncIterator[httpx.AsyncClient]:
+    """A browser with the owner's session, for one test."""
+    async with module_stack.client(owner["cookies"]) as http:
+        yield http
 
 
 async def test_login_sets_a_session_and_lists_my_inspections(client: httpx.AsyncClient, owner: dict) -> None:
@@ -101,90 +105,6 @@ async def test_bad_survey_is_a_422_naming_the_field(
     response = await client.post(f"/api/v1/owner/listings/{owner['listing_id']}/survey", json=body)
     assert response.status_code == 422, response.text
     assert field in [f["field"] for f in response.json()["error"]["fields"]]
-
-
-async def test_survey_accepts_french_level_names(client: httpx.AsyncClient, owner: dict) -> None:
-    body = {
-        "answers": ["Mauvais", "insuffisant", "Très bien", "EXCELLENT"],
-        "publish": False,
-        "cgu_accepted": True,
-    }
-    response = await client.post(f"/api/v1/owner/listings/{owner['listing_id']}/survey", json=body)
-    assert response.status_code == 200, response.text
-    listing = response.json()
-    assert (listing["state"], listing["publicly_visible"], listing["survey_completed"]) == (
-        "private",
-        False,
-        True,
-    )
-    assert listing["report_url"].startswith("http://127.0.0.1:8000/r/")
-    # A second survey is refused: it is done.
-    again = await client.post(f"/api/v1/owner/listings/{owner['listing_id']}/survey", json=SURVEY_BODY)
-    assert again.status_code == 409
-
-
-async def test_after_the_survey_the_owner_edits_sells_downloads_and_shares(
-    client: httpx.AsyncClient, owner: dict, sink: Sink
-) -> None:
-    base = f"/api/v1/owner/listings/{owner['listing_id']}"
-    published = (await client.post(f"{base}/survey", json=SURVEY_BODY)).json()
-    assert (published["state"], published["publicly_visible"]) == ("published", True)
-    assert published["publication_ends_at"] is not None
-    assert set(published["allowed_events"]) == {"unpublish", "mark_sold", "edit", "share_report"}
-
-    # A price of 0 € saves, with a warning.
-    free = await client.patch(base, json={"price_cents": 0, "negotiable": False, "location": "Villeurbanne"})
-    assert free.status_code == 200, free.text
-    body = free.json()
-    assert (body["price_cents"], body["location"], body["negotiable"]) == (0, "Villeurbanne", False)
-    assert [w["code"] for w in body["warnings"]] == ["price_missing"]
-    priced = (await client.patch(base, json={"price_cents": 1_150_000})).json()
-    assert (priced["price_cents"], priced["warnings"]) == (1_150_000, [])
-
-    for bad, field in (
-        ({"price_cents": -1}, "price_cents"),
-        ({"price_cents": "12000"}, "price_cents"),
-        ({"location": "x" * 201}, "location"),
-        ({"published": "yes please"}, "published"),
-        ({"sold": True}, "sold"),
-    ):
-        response = await client.patch(base, json=bad)
-        assert response.status_code == 422, (bad, response.text)
-        assert field in [f["field"] for f in response.json()["error"]["fields"]]
-
-    hidden = (await client.patch(base, json={"published": False})).json()
-    assert (hidden["state"], hidden["publicly_visible"]) == ("private", False)
-
-    pdf = await client.get(f"{base}/report.pdf")
-    assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
-    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.content)).pages)
-    assert "Peugeot" in text and "Embrayage" in text
-
-    shared = await client.post(
-        f"{base}/share",
-        json={"email": "buyer@example.com", "message": "Bonjour,\nVoici le rapport de ma 308."},
-    )
-    assert shared.status_code == 202, shared.text
-    messages = await wait_for_mail(sink, 2)
-    [mail] = [m for m in messages if m["To"] == "buyer@example.com"]
-    assert mail["Reply-To"] == EMAIL
-    assert "Voici le rapport de ma 308." in mail.get_body(preferencelist=("plain",)).get_content()
-    [attachment] = list(mail.iter_attachments())
-    assert attachment.get_content_type() == "application/pdf"
-
-    too_long = await client.post(f"{base}/share", json={"email": "buyer@example.com", "message": "x" * 2001})
-    assert too_long.status_code == 422
-    assert too_long.json()["error"]["fields"][0]["field"] == "message"
-
-    sold = (await client.post(f"{base}/sold")).json()
-    assert (sold["state"], sold["sold"], sold["publicly_visible"]) == (
-        "sold",
-        True,
-        False,
-    )  # sold while private
-    refused = await client.patch(base, json={"published": True})
-    assert refused.status_code == 409
-    assert refused.json()["error"]["state"] == "sold"
 
 
 async def test_unknown_listing_id_is_a_404_and_a_malformed_one_a_422(

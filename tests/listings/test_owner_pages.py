@@ -1,9 +1,7 @@
-"""The /espace pages: survey validation, edit with the 0 € warning, share, guide, preview, labels."""
+"""The /espace forms: survey validation, edit with the 0 € warning, share (each test its own
+listing). The pages read only (guide, preview, labels): test_page_markup.py."""
 
 from __future__ import annotations
-
-from html.parser import HTMLParser
-from typing import Any
 
 import httpx
 import pytest
@@ -14,6 +12,7 @@ from listings_harness import (
     login_page,
     mail_text,
     post_intake,
+    submit_survey,
     wait_for_mail,
 )
 
@@ -30,13 +29,6 @@ async def logged_in(client: httpx.AsyncClient, inspector: dict, listings: Listin
     response = await login_page(client, EMAIL, await credentials_for(sink, EMAIL))
     assert response.status_code == 303
     return created["listing_id"]
-
-
-async def submit_survey(client: httpx.AsyncClient, listing_id: str, **data: str) -> httpx.Response:
-    page = await client.get(f"/espace/annonces/{listing_id}/questionnaire")
-    return await client.post(
-        f"/espace/annonces/{listing_id}/questionnaire", data={"csrf": csrf_of(page.text), **data}
-    )
 
 
 async def test_survey_page_explains_what_is_missing(client: httpx.AsyncClient, logged_in: str) -> None:
@@ -120,60 +112,3 @@ async def test_share_the_report_with_the_pre_written_message(
     text = mail_text(mail)
     assert "Bonjour Paul,\nLe rapport." in text and "/r/" in text
     assert "Marie Curie vous transmet le rapport d'expertise" in str(mail["Subject"])
-
-
-async def test_guide_terms_and_listing_pages(client: httpx.AsyncClient, logged_in: str) -> None:
-    await submit_survey(client, logged_in, **ANSWERS, publish="yes", cgu_accepted="yes")
-    guide = await client.get(f"/espace/annonces/{logged_in}/mode-d-emploi")
-    assert guide.status_code == 200 and "Mode d'emploi de votre espace client" in guide.text
-    assert (await client.get("/espace/cgu")).status_code == 200
-    preview = await client.get(f"/espace/annonces/{logged_in}/annonce")
-    assert "Votre annonce telle qu'elle est vue sur le site" in preview.text
-    assert "Contacter le vendeur" in preview.text
-    pdf = await client.get(f"/espace/annonces/{logged_in}/rapport.pdf")
-    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
-    assert (await client.get("/espace/annonces/not-a-uuid")).status_code == 404
-
-
-class _Form(HTMLParser):
-    """Collects form controls and labels, to check every control has a label."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.controls: list[dict[str, Any]] = []
-        self.labels: set[str] = set()
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = dict(attrs)
-        if tag == "label" and a.get("for"):
-            self.labels.add(str(a["for"]))
-        if tag in ("input", "textarea", "select") and a.get("type") not in ("hidden", "submit"):
-            self.controls.append(a)
-
-
-@pytest.mark.parametrize(
-    "path",
-    [
-        "/espace/annonces/{id}/questionnaire",
-        "/espace/annonces/{id}/modifier",
-        "/espace/annonces/{id}/partager",
-        "/espace/annonces/{id}",
-        "/annonces",
-        "/annonces/{id}",
-        "/espace/mot-de-passe-oublie",
-    ],
-)
-async def test_every_form_control_has_a_label_and_pages_fit_a_phone(
-    client: httpx.AsyncClient, logged_in: str, path: str
-) -> None:
-    if path != "/espace/annonces/{id}/questionnaire":
-        await submit_survey(client, logged_in, **ANSWERS, publish="yes", cgu_accepted="yes")
-    response = await client.get(path.format(id=logged_in))
-    assert response.status_code == 200, response.text
-    assert '<html lang="fr">' in response.text
-    assert 'name="viewport" content="width=device-width, initial-scale=1"' in response.text
-    assert "<script" not in response.text  # no JavaScript needed
-    parser = _Form()
-    parser.feed(response.text)
-    for control in parser.controls:
-        assert control.get("id") in parser.labels, control

@@ -31,7 +31,7 @@ async def offline(migrated: Settings, session_factory) -> AsyncIterator[tuple[ht
                 email="offline@example.com",
                 first_name="Hors",
                 last_name="Ligne",
-                password_hash=hash_password(PASSWORD),
+                password_hash=hash_password(PASSWORD, migrated),
             )
         )
         await session.flush()

@@ -10,23 +10,21 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from proposal_harness import Proposals, proposal_row
+from proposal_harness import proposal_row
 from signature.docusign_emulator import DocuSignEmulator
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.testing import WorkflowEnvironment
 
 from activities.signature import DocuSignProvider
 from carflow.settings import Settings
 from db.accounts import create_dealer
 from db.models import Proposal
-from support import Sink, make_settings
-from worker import create_worker
+from support import make_settings
 
 INTEGRATION_KEY = "3f0c9a52-1d7e-4c1b-9a55-6a2a4c1e0b11"
 USER_ID = "8d1b6c0e-52a4-4f0e-a1c7-2b9e3f5d7a21"
@@ -103,20 +101,3 @@ async def add_proposal(settings: Settings, session_factory: async_sessionmaker[A
         await session.commit()
         await session.refresh(proposal)
         return proposal
-
-
-@pytest.fixture
-def sink(migrated: Settings) -> Iterator[Sink]:
-    s = Sink(migrated)
-    s.start()
-    yield s
-    s.stop()
-
-
-@pytest.fixture
-async def proposals(
-    migrated: Settings, session_factory, temporal_env: WorkflowEnvironment, sink: Sink
-) -> AsyncIterator[Proposals]:
-    """A real worker on the time-skipping server, driving real ProposalWorkflows."""
-    async with create_worker(temporal_env.client, migrated, session_factory=session_factory):
-        yield Proposals(migrated, session_factory, temporal_env)
