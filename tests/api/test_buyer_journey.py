@@ -195,7 +195,7 @@ async def test_dealer_downloads_the_signed_contract_other_dealers_cannot(
 
 
 async def test_an_accept_that_outlasts_the_bound_keeps_the_bank_details_and_signing_goes_on(
-    client, dealers, new_body, worker, session_factory, monkeypatch
+    client, dealers, new_body, worker, sink, session_factory, monkeypatch
 ) -> None:
     """The workflow is slower than the API's bound: the accept is pending, never rolled back."""
     from datetime import timedelta
@@ -203,7 +203,7 @@ async def test_an_accept_that_outlasts_the_bound_keeps_the_bank_details_and_sign
     import api.lifecycle_client as lifecycle_client
     from db.models import Proposal
 
-    proposal, token = await send_proposal(client, dealers, new_body, worker)
+    proposal, token = await send_proposal(client, dealers, new_body, sink)
     assert (await client.get(f"/api/v1/buyer/{token}")).json()["state"] == "viewed"
 
     with monkeypatch.context() as patch:
