@@ -25,6 +25,7 @@ from workflows.listing_contract import (
     EventRequest,
     ListingStatus,
     SurveyAnswers,
+    listing_id_from_workflow_id,
     listing_workflow_id,
 )
 
@@ -102,7 +103,7 @@ class ListingHarness:
 
     async def row(self, handle: WorkflowHandle) -> Listing:
         async with self.session_factory() as session:
-            row = await session.get(Listing, uuid.UUID(handle.id.removeprefix("listing-")))
+            row = await session.get(Listing, uuid.UUID(listing_id_from_workflow_id(handle.id)))
             assert row is not None
             return row
 

@@ -35,6 +35,8 @@ from db.accounts import create_staff
 from db.models import Proposal
 from support import free_port
 from worker import create_worker
+from workflows.listing_contract import listing_workflow_id
+from workflows.proposal_contract import proposal_id_from_workflow_id
 from workflows.search_attributes import LISTING_STATE
 
 REFUSED = "refused@example.com"
@@ -114,13 +116,13 @@ async def test_runbook_visibility_queries_on_the_dev_server(devserver, session_f
             async with session_factory() as session:  # the buyer's address the server refuses
                 await session.execute(
                     update(Proposal)
-                    .where(Proposal.id == uuid.UUID(failing.id.removeprefix("proposal-")))
+                    .where(Proposal.id == uuid.UUID(proposal_id_from_workflow_id(failing.id)))
                     .values(buyer_email=REFUSED)
                 )
                 await session.commit()
             await fire(failing, "send_to_buyer")
             draft = await other_dealer.create()
-            published, private = f"listing-{uuid.uuid4()}", f"listing-{uuid.uuid4()}"
+            published, private = listing_workflow_id(uuid.uuid4()), listing_workflow_id(uuid.uuid4())
             for workflow_id, state in ((published, "published"), (private, "private")):
                 await client.start_workflow(
                     "ListingWorkflow",
@@ -148,7 +150,7 @@ async def test_runbook_visibility_queries_on_the_dev_server(devserver, session_f
 
             # A workflow whose code cannot run (a bad deploy): its workflow task fails again
             # and again. Found through visibility (no read model row), with the error.
-            broken = f"listing-{uuid.uuid4()}"
+            broken = listing_workflow_id(uuid.uuid4())
             async with Worker(
                 client,
                 task_queue="visibility-test-broken",

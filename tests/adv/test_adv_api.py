@@ -14,6 +14,8 @@ from sqlalchemy import select
 from temporalio.client import WorkflowExecutionStatus
 
 from db.models import AdvAuditEntry, Inspection, Listing, Owner
+from workflows.listing_contract import listing_workflow_id
+from workflows.proposal_contract import proposal_id_from_workflow_id
 
 ENDPOINTS = [
     ("GET", "/api/v1/adv/workflows?stuck=true"),
@@ -98,7 +100,7 @@ async def test_retry_outcomes_are_audited_and_logged(
     client: httpx.AsyncClient, tokens, proposals: Proposals, session_factory
 ) -> None:
     handle = await proposals.create()
-    proposal_id = handle.id.removeprefix("proposal-")
+    proposal_id = proposal_id_from_workflow_id(handle.id)
     unknown = str(uuid.uuid4())
     with structlog.testing.capture_logs() as logs:
         ok = await client.post(f"/api/v1/adv/proposals/{proposal_id}/retry", headers=tokens.adv)
@@ -154,7 +156,7 @@ async def test_listing_retry_needs_a_listing_in_the_database(
     # A workflow named like a listing, but no such listing: 404, nothing signalled.
     listing_id = str(uuid.uuid4())
     handle = await temporal_env.client.start_workflow(
-        "ListingWorkflow", id=f"listing-{listing_id}", task_queue="nobody-polls-this"
+        "ListingWorkflow", id=listing_workflow_id(listing_id), task_queue="nobody-polls-this"
     )
     answer = await client.post(f"/api/v1/adv/listings/{listing_id}/retry", headers=tokens.adv)
     assert answer.status_code == 404, answer.text
@@ -191,7 +193,7 @@ async def test_listing_from_the_read_model_is_listed_and_retried(
         listing_id = str(listing.id)
     # Its workflow, with no worker for it: running, and a signal is still recorded.
     handle = await temporal_env.client.start_workflow(
-        "ListingWorkflow", id=f"listing-{listing_id}", task_queue="nobody-polls-this"
+        "ListingWorkflow", id=listing_workflow_id(listing_id), task_queue="nobody-polls-this"
     )
     page = (await client.get("/api/v1/adv/workflows?kind=listing", headers=tokens.adv)).json()
     [item] = page["items"]

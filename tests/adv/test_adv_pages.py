@@ -12,6 +12,7 @@ from proposal_harness import Proposals, fire
 from sqlalchemy import select, update
 
 from db.models import AccessToken, AdvAuditEntry
+from workflows.proposal_contract import proposal_id_from_workflow_id
 
 
 def csrf_of(page: str) -> str:
@@ -85,7 +86,7 @@ async def test_stuck_list_retry_button_and_logout(
     assert "Signature en attente depuis trop longtemps" in page.text
     assert "en signature" in page.text and "Marie Curie" in page.text
     assert f"/namespaces/default/workflows/{handle.id}" in page.text
-    proposal_id = handle.id.removeprefix("proposal-")
+    proposal_id = proposal_id_from_workflow_id(handle.id)
     action = f"/adv/proposals/{proposal_id}/retry"
     assert f'action="{action}"' in page.text
     all_running = await client.get("/adv?tous=1")

@@ -14,6 +14,7 @@ import httpx
 from proposal_harness import Proposals, fire, status
 
 from support import Sink
+from workflows.proposal_contract import proposal_id_from_workflow_id
 
 URL = "/api/v1/adv/workflows"
 
@@ -31,7 +32,7 @@ async def test_smtp_outage_shows_stuck_then_adv_retry_sends_once(
 ) -> None:
     sink.stop()
     handle = await proposals.create(send_now=True)
-    proposal_id = handle.id.removeprefix("proposal-")
+    proposal_id = proposal_id_from_workflow_id(handle.id)
     smtp = f"SMTP {migrated.smtp_host}:{migrated.smtp_port} refused connection"
 
     # 1. While the activity retries, it shows up as failing, with the SMTP message.

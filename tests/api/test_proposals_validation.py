@@ -161,6 +161,7 @@ async def test_dealer_without_remote_sale_gets_403_in_french_and_nothing_is_crea
     app, client, dealers, new_body, count_rows, monkeypatch
 ) -> None:
     started: list[object] = []
+
     async def record(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
         started.append(args)
 

@@ -33,6 +33,7 @@ from workflows.listing_contract import (
     ListingEdit,
     ShareRequest,
     SurveyAnswers,
+    listing_workflow_id,
 )
 
 DAY = timedelta(days=1)
@@ -65,7 +66,7 @@ async def test_intake_starts_in_pending_survey_with_report_and_password_mailed(
     listings: ListingHarness, sink: Sink
 ) -> None:
     intake = await listings.intake()
-    handle = listings.client.get_workflow_handle(f"listing-{intake.listing.id}")
+    handle = listings.client.get_workflow_handle(listing_workflow_id(intake.listing.id))
     assert (await status(handle)).state == "pending_survey"
     [mail] = await wait_for_mail(sink)
     assert mail["To"] == "marie.curie@example.com"
@@ -297,7 +298,7 @@ async def test_smtp_outage_marks_email_failed_then_adv_retry_mails_a_valid_passw
 ) -> None:
     sink.stop()
     intake = await listings.intake()
-    handle = listings.client.get_workflow_handle(f"listing-{intake.listing.id}")
+    handle = listings.client.get_workflow_handle(listing_workflow_id(intake.listing.id))
     for _ in range(300):
         current = await status(handle)
         if current.email_failed:

@@ -20,6 +20,7 @@ from temporalio.client import WorkflowHandle
 
 from activities.signature import DocuSignProvider
 from carflow.settings import Settings
+from workflows.proposal_contract import proposal_id_from_workflow_id
 
 URL = "/api/v1/webhooks/docusign"
 
@@ -202,7 +203,7 @@ async def test_buyer_signer_button_redirects_to_a_fresh_docusign_page_each_time(
 
     handle = await signing_proposal(proposals)
     await envelope_for(handle, proposals, provider)
-    token = buyer_token(proposals.settings, handle.id.removeprefix("proposal-"))
+    token = buyer_token(proposals.settings, proposal_id_from_workflow_id(handle.id))
     page = await client.get(f"/p/{token}")
     assert page.status_code == 200
     assert f'action="/p/{token}/docusign"' in page.text and "DocuSign" in page.text

@@ -15,7 +15,12 @@ from activities.signing import signing_code_for
 from carflow.onetime_codes import hash_code
 from db.models import SigningCode
 from support import Sink
-from workflows.proposal_contract import EventRequest, ProposalStatus, SignatureAuditData
+from workflows.proposal_contract import (
+    EventRequest,
+    ProposalStatus,
+    SignatureAuditData,
+    proposal_id_from_workflow_id,
+)
 
 
 async def until_mailed(sink: Sink, count: int) -> None:
@@ -69,7 +74,7 @@ async def test_in_person_start_texts_a_code_stored_only_hashed(proposals: Propos
     assert sms["To"] == "0612345678@sms.localhost"
     code = re.search(r"code de signature est (\d{6})", sms.get_body(preferencelist=("plain",)).get_content())
     assert code is not None
-    proposal_id = uuid.UUID(handle.id.removeprefix("proposal-"))
+    proposal_id = uuid.UUID(proposal_id_from_workflow_id(handle.id))
     row = None
     # `sent` is recorded right after the SMTP server took the SMS, a moment after the sink has it.
     for _ in range(100):
