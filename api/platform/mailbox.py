@@ -7,7 +7,9 @@ The sink (cli/mailsink.py, `carflow mailsink`) stores every mail in the Maildir
 from __future__ import annotations
 
 import email.policy
+import html as html_module
 import mailbox
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
@@ -22,6 +24,10 @@ from api.errors import ApiError
 from api.templating import templates
 
 router = APIRouter(prefix="/dev/mailbox", include_in_schema=False)
+
+_HEAD = re.compile(r"<head[^>]*>", re.IGNORECASE)
+_HREF = re.compile(r"""href=["'](https?://[^"']+)["']""", re.IGNORECASE)
+_URL = re.compile(r"""https?://[^\s"'<>]+""")
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,25 @@ class StoredMail:
     def html(self) -> str | None:
         part = self.message.get_body(preferencelist=("html",))
         return part.get_content() if part is not None else None
+
+    @property
+    def html_opening_links_in_new_tabs(self) -> str | None:
+        """The HTML part with every link aimed at a new top-level tab (a `<base>` the frame obeys)."""
+        html = self.html
+        if html is None:
+            return None
+        base = '<base target="_blank">'
+        head = _HEAD.search(html)
+        return html[: head.end()] + base + html[head.end() :] if head else base + html
+
+    @property
+    def links(self) -> list[str]:
+        """The mail's web links, in order, once each (from the HTML part, else the text part)."""
+        if self.html is not None:
+            found = [html_module.unescape(url) for url in _HREF.findall(self.html)]
+        else:
+            found = _URL.findall(self.text or "")
+        return list(dict.fromkeys(found))
 
     @property
     def attachments(self) -> list[tuple[str, str, int]]:
