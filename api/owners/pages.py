@@ -13,6 +13,7 @@ redirect to the login form and the space's error page (api/pages.py).
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -53,7 +54,7 @@ from api.templating import templates
 from carflow.links import owner_password_reset_url, report_url
 from carflow.settings import Settings
 from db.models import Owner
-from statemachines.listing import Actor
+from statemachines.listing import Actor, ListingEvent
 from workflows.listing_contract import MAX_PRICE_CENTS, SURVEY_LEVELS
 
 log = structlog.get_logger(__name__)
@@ -119,8 +120,14 @@ def parse_euros(text: str) -> int | None:
     return int(amount * 100)
 
 
-def item_of(row: Row) -> dict[str, Any]:
-    return page_view(row)
+def item_of(row: Row, now: datetime) -> dict[str, Any]:
+    """The listing as the owner's pages show it, with what the machine lets the owner do next."""
+    lifecycle = lifecycle_of(row.listing)
+    return {
+        **page_view(row),
+        "survey_pending": lifecycle.can(ListingEvent.COMPLETE_SURVEY, now=now, actor=Actor.OWNER),
+        "editable": lifecycle.can(ListingEvent.EDIT, now=now, actor=Actor.OWNER),
+    }
 
 
 # --- login, logout, password reset ---------------------------------------------------------------
@@ -282,7 +289,12 @@ async def reset(
 @router.get("/expertises")
 async def my_inspections(ctx: Page) -> Response:
     rows = await owner_rows(ctx.session, ctx.owner.id)
-    return page(ctx.request, "espace/expertises.html", {"items": [item_of(r) for r in rows]}, owner=ctx.owner)
+    return page(
+        ctx.request,
+        "espace/expertises.html",
+        {"items": [item_of(r, ctx.clock()) for r in rows]},
+        owner=ctx.owner,
+    )
 
 
 @router.get("/cgu")
@@ -290,9 +302,9 @@ async def terms(request: Request, session: SessionDep, settings: SettingsDep) ->
     return page(request, "espace/cgu.html", {}, owner=await session_owner(request, session, settings))
 
 
-def survey_context(row: Row, **extra: Any) -> dict[str, Any]:
+def survey_context(row: Row, now: datetime, **extra: Any) -> dict[str, Any]:
     levels = [(code, SURVEY_LABELS[code]) for code in SURVEY_LEVELS]
-    return {"item": item_of(row), "questions": SURVEY_QUESTIONS_FR, "levels": levels, **extra}
+    return {"item": item_of(row, now), "questions": SURVEY_QUESTIONS_FR, "levels": levels, **extra}
 
 
 @router.get("/annonces/{listing_id}/questionnaire")
@@ -300,7 +312,7 @@ async def survey_form(listing_id: str, ctx: Page) -> Response:
     row = await ctx.listing(listing_id, surveyed=False)
     if lifecycle_of(row.listing).surveyed():
         return redirect(f"/espace/annonces/{row.listing.id}")
-    return page(ctx.request, "espace/survey.html", survey_context(row), owner=ctx.owner)
+    return page(ctx.request, "espace/survey.html", survey_context(row, ctx.clock()), owner=ctx.owner)
 
 
 SURVEY_ERRORS_FR = {
@@ -319,7 +331,7 @@ async def survey(listing_id: str, ctx: Page) -> Response:
 
     def form_again(status_code: int, **problem: Any) -> Response:
         """The survey as the owner filled it, saying what went wrong."""
-        context = survey_context(row, form=values, **problem)
+        context = survey_context(row, ctx.clock(), form=values, **problem)
         return page(ctx.request, "espace/survey.html", context, status_code, ctx.owner)
 
     if not ctx.csrf_ok(form):
@@ -350,7 +362,7 @@ async def survey(listing_id: str, ctx: Page) -> Response:
 
 
 def can_edit(ctx: Page, row: Row) -> bool:
-    return lifecycle_of(row.listing).can("edit", now=ctx.clock(), actor=Actor.OWNER)
+    return lifecycle_of(row.listing).can(ListingEvent.EDIT, now=ctx.clock(), actor=Actor.OWNER)
 
 
 def price_warning(row: Row) -> str | None:
@@ -361,7 +373,7 @@ def price_warning(row: Row) -> str | None:
 async def listing_home(listing_id: str, ctx: Page) -> Response:
     row = await ctx.listing(listing_id)
     context = {
-        "item": item_of(row),
+        "item": item_of(row, ctx.clock()),
         "report_url": report_url(ctx.settings, row.inspection.id),
         "price_warning": price_warning(row) if can_edit(ctx, row) else None,
     }
@@ -371,7 +383,7 @@ async def listing_home(listing_id: str, ctx: Page) -> Response:
 @router.get("/annonces/{listing_id}/mode-d-emploi")
 async def guide(listing_id: str, ctx: Page) -> Response:
     row = await ctx.listing(listing_id)
-    return page(ctx.request, "espace/guide.html", {"item": item_of(row)}, owner=ctx.owner)
+    return page(ctx.request, "espace/guide.html", {"item": item_of(row, ctx.clock())}, owner=ctx.owner)
 
 
 @router.get("/annonces/{listing_id}/rapport.pdf")
@@ -381,7 +393,7 @@ async def report_pdf(listing_id: str, ctx: Page) -> Response:
 
 
 def default_share_message(row: Row, owner: Owner) -> str:
-    item = item_of(row)
+    item = page_view(row)
     return (
         "Bonjour,\n\n"
         f"Je vends mon véhicule {item['title']} ({item['year']}, {item['mileage']}). "
@@ -398,9 +410,9 @@ SHARE_ERRORS_FR = {
 }
 
 
-def share_context(row: Row, owner: Owner, **extra: Any) -> dict[str, Any]:
+def share_context(row: Row, owner: Owner, now: datetime, **extra: Any) -> dict[str, Any]:
     return {
-        "item": item_of(row),
+        "item": item_of(row, now),
         "default_message": default_share_message(row, owner),
         "max_length": MAX_MESSAGE_LENGTH,
         **extra,
@@ -410,7 +422,7 @@ def share_context(row: Row, owner: Owner, **extra: Any) -> dict[str, Any]:
 @router.get("/annonces/{listing_id}/partager")
 async def share_form(listing_id: str, ctx: Page) -> Response:
     row = await ctx.listing(listing_id)
-    return page(ctx.request, "espace/share.html", share_context(row, ctx.owner), owner=ctx.owner)
+    return page(ctx.request, "espace/share.html", share_context(row, ctx.owner, ctx.clock()), owner=ctx.owner)
 
 
 @router.post("/annonces/{listing_id}/partager")
@@ -421,7 +433,7 @@ async def share(listing_id: str, ctx: Page) -> Response:
 
     def form_again(status_code: int, **problem: Any) -> Response:
         """The form as the owner filled it, saying what went wrong."""
-        context = share_context(row, ctx.owner, form=values, **problem)
+        context = share_context(row, ctx.owner, ctx.clock(), form=values, **problem)
         return page(ctx.request, "espace/share.html", context, status_code, ctx.owner)
 
     if not ctx.csrf_ok(form):
@@ -449,7 +461,7 @@ EDIT_ERRORS_FR = {
 }
 
 
-def edit_context(row: Row, form: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
+def edit_context(row: Row, now: datetime, form: dict[str, Any] | None = None, **extra: Any) -> dict[str, Any]:
     listing = row.listing
     if form is None:
         whole, cents = divmod(listing.price_cents, 100)
@@ -459,7 +471,7 @@ def edit_context(row: Row, form: dict[str, Any] | None = None, **extra: Any) -> 
             "negotiable": listing.negotiable,
             "location": listing.location,
         }
-    return {"item": item_of(row), "form": form, "price_warning": price_warning(row), **extra}
+    return {"item": item_of(row, now), "form": form, "price_warning": price_warning(row), **extra}
 
 
 @router.get("/annonces/{listing_id}/modifier")
@@ -467,7 +479,7 @@ async def edit_form(listing_id: str, ctx: Page) -> Response:
     row = await ctx.listing(listing_id)
     if not can_edit(ctx, row):
         return redirect(f"/espace/annonces/{row.listing.id}")
-    return page(ctx.request, "espace/edit.html", edit_context(row), owner=ctx.owner)
+    return page(ctx.request, "espace/edit.html", edit_context(row, ctx.clock()), owner=ctx.owner)
 
 
 @router.post("/annonces/{listing_id}/modifier")
@@ -484,7 +496,7 @@ async def edit(listing_id: str, ctx: Page) -> Response:
 
     def form_again(status_code: int, **problem: Any) -> Response:
         """The form as the owner filled it, saying what went wrong."""
-        context = edit_context(row, values, **problem)
+        context = edit_context(row, ctx.clock(), values, **problem)
         return page(ctx.request, "espace/edit.html", context, status_code, ctx.owner)
 
     if not ctx.csrf_ok(form):
@@ -505,6 +517,10 @@ async def edit(listing_id: str, ctx: Page) -> Response:
         return form_again(422, field_errors=french_errors(exc, EDIT_ERRORS_FR))
     except ValueError:
         return form_again(422, field_errors={"price_cents": EDIT_ERRORS_FR["price_cents"]})
+    if sold and form.get("sold_confirmed") != "yes":
+        # Irreversible: asked once more, with what it means, before anything is saved.
+        context = {"item": item_of(row, ctx.clock()), "form": values}
+        return page(ctx.request, "espace/confirm_sold.html", context, owner=ctx.owner)
     try:
         updated = await ctx.service.edit(row.listing.id, body)
         if sold:

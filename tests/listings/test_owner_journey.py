@@ -108,16 +108,22 @@ async def test_whole_owner_journey(
     # The owner marks it sold from the edit form.
     edit = await client.get(f"/espace/annonces/{listing_id}/modifier")
     assert "Mon véhicule a été vendu" in edit.text
+    ticked = {
+        "csrf": csrf_of(edit.text),
+        "published": "yes",
+        "price": "12 900",
+        "negotiable": "yes",
+        "location": "Lyon 3e",
+        "sold": "yes",
+    }
+    # Irreversible: first a confirmation saying what it means, and nothing saved yet.
+    confirm = await client.post(f"/espace/annonces/{listing_id}/modifier", data=ticked)
+    assert confirm.status_code == 200 and "Ce choix est définitif" in confirm.text
+    assert "visible sur le site pendant 1 mois" in confirm.text
+    assert (await client.get(f"/api/v1/owner/listings/{listing_id}")).json()["state"] == "published"
     sold = await client.post(
         f"/espace/annonces/{listing_id}/modifier",
-        data={
-            "csrf": csrf_of(edit.text),
-            "published": "yes",
-            "price": "12 900",
-            "negotiable": "yes",
-            "location": "Lyon 3e",
-            "sold": "yes",
-        },
+        data={**ticked, "csrf": csrf_of(confirm.text), "sold_confirmed": "yes"},
     )
     assert (sold.status_code, sold.headers["location"]) == (303, f"/espace/annonces/{listing_id}?ok=vendu")
 
