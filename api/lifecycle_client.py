@@ -50,6 +50,9 @@ StatusT = TypeVar("StatusT")
 # Bounds on every call, so a stopped worker or a slow cluster gives a 503 within seconds.
 START_TIMEOUT = timedelta(seconds=10)
 UPDATE_TIMEOUT = timedelta(seconds=30)
+# Once the workflow has accepted an event (its validator passed), how long the API waits for
+# the outcome before answering "pending": the event will happen, the caller polls.
+RESULT_TIMEOUT = UPDATE_TIMEOUT
 # A read falls back to the read model when the workflow is slow to answer.
 QUERY_TIMEOUT = timedelta(seconds=3)
 
@@ -256,8 +259,9 @@ class LifecycleClient(Generic[StatusT]):
                     result_type=self.kind.status_type,
                     rpc_timeout=UPDATE_TIMEOUT,
                 )
-                accepted = True
-                status: StatusT = await update.result(rpc_timeout=UPDATE_TIMEOUT)
+            accepted = True
+            async with asyncio.timeout(RESULT_TIMEOUT.total_seconds()):
+                status: StatusT = await update.result(rpc_timeout=RESULT_TIMEOUT)
         except WorkflowUpdateFailedError as err:
             raise self._failure(target_id, event, err.cause) from None
         except (WorkflowUpdateRPCTimeoutOrCancelledError, TimeoutError):

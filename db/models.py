@@ -219,6 +219,7 @@ class Proposal(LifecycleReadModel, Base):
     account_holder: Mapped[str | None] = mapped_column(String(200))
     conditions_accepted_at: Mapped[datetime | None] = mapped_column()
     no_claim_attested_at: Mapped[datetime | None] = mapped_column()
+    claim_declared_at: Mapped[datetime | None] = mapped_column()  # declined: a claim since sending
     contract_pdf_sha256: Mapped[str | None] = mapped_column(String(64))  # as reviewed
     contract_reviewed_at: Mapped[datetime | None] = mapped_column()
     signed_pdf_sha256: Mapped[str | None] = mapped_column(String(64))

@@ -171,11 +171,23 @@ async def sign_at_provider(
     return RedirectResponse(url, status_code=303)
 
 
-def _add_one_click_step(event: str) -> None:
-    """A step that is one button and no form (withdraw, decline): fire `event`, show where it stands."""
+def _add_irreversible_step(event: str) -> None:
+    """A step that is one button (withdraw, decline) and cannot be undone: the first post shows
+    what it will do and asks again; the confirmed one fires `event` and shows where it stands."""
 
-    async def step(request: Request, token: str, buyer: Buyer, csrf: Annotated[str, Form()] = "") -> Response:
+    async def step(
+        request: Request,
+        token: str,
+        buyer: Buyer,
+        csrf: Annotated[str, Form()] = "",
+        confirmed: Annotated[str, Form()] = "",
+    ) -> Response:
         check_csrf(request, token, csrf)
+        if confirmed != "yes":
+            view = await current(buyer, token)
+            if event in view["actions"]:
+                context = {"token": token, "p": view, "csrf": csrf_token(request.app.state.settings, token)}
+                return templates.TemplateResponse(request, "buyer/confirm.html", {**context, "event": event})
         try:
             await buyer.simple(token, event)
         except ApiError as error:
@@ -186,4 +198,4 @@ def _add_one_click_step(event: str) -> None:
 
 
 for _event in ("withdraw", "decline"):
-    _add_one_click_step(_event)
+    _add_irreversible_step(_event)

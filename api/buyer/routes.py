@@ -29,7 +29,7 @@ async def accept(token: str, body: AcceptBody, buyer: Buyer) -> dict[str, Any]:
     )
     _, dealer = await buyer.find(token)
     view = buyer.view(proposal, dealer, status)
-    if status.state == "declined":
+    if view["declined_for_claim"]:
         view["message"] = (
             "Un sinistre étant survenu depuis l'envoi de la proposition, elle ne peut pas être signée en "
             "ligne : contactez votre concessionnaire."

@@ -117,6 +117,7 @@ class BuyerService:
             "withdrawal_deadline": proposal.withdrawal_deadline,
             "withdrawal_until": french_date(proposal.withdrawal_deadline),
             "iban_masked": proposal.iban_masked,
+            "declined_for_claim": proposal.claim_declared_at is not None,
             "actions": machine.allowed(now=utcnow(), actor=Actor.BUYER),
             "documents": {
                 "conditions": True,
@@ -165,8 +166,11 @@ class BuyerService:
             )
         if form.no_claim_since_sent is False:
             # A claim since sending: the proposal cannot go on; the dealer takes it from here.
-            return proposal, await self._fire(
-                proposal, "decline", EventRequest(actor="buyer", reason="claim")
+            return proposal, await store_then_fire(
+                self.session,
+                proposal,
+                {"claim_declared_at": datetime.now(UTC)},
+                lambda: self._fire(proposal, "decline", EventRequest(actor="buyer", reason="claim")),
             )
         if errors:
             raise ApiError(

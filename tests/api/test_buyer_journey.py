@@ -207,7 +207,8 @@ async def test_an_accept_that_outlasts_the_bound_keeps_the_bank_details_and_sign
     assert (await client.get(f"/api/v1/buyer/{token}")).json()["state"] == "viewed"
 
     with monkeypatch.context() as patch:
-        patch.setattr(lifecycle_client, "UPDATE_TIMEOUT", timedelta(milliseconds=1))
+        # Accepted (the validator passed), then the outcome takes longer than the API waits.
+        patch.setattr(lifecycle_client, "RESULT_TIMEOUT", timedelta(milliseconds=1))
         accepted = await client.post(f"/api/v1/buyer/{token}/accept", json=accept_body())
     assert accepted.status_code == 202, accepted.text
     assert (accepted.json()["status"], accepted.json()["event"]) == ("pending", "accept")

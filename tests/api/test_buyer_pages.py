@@ -70,7 +70,14 @@ async def test_each_step_renders_and_forms_advance(client, dealers, new_body, wo
     assert "Votre contrat est signé" in done.text and "Merci !" in done.text
     assert "Me rétracter" in done.text
 
-    withdrawn = await client.post(f"/p/{token}/withdraw", data={"csrf": csrf_of(done.text)})
+    # Irreversible: first what it will do and until when, nothing fired yet.
+    asked = await client.post(f"/p/{token}/withdraw", data={"csrf": csrf_of(done.text)})
+    assert asked.status_code == 200 and "Confirmez-vous votre rétractation ?" in asked.text
+    assert "annulé sans frais" in asked.text and "jusqu'au" in asked.text
+    assert (await client.get(f"/api/v1/buyer/{token}")).json()["state"] == "signed"
+    withdrawn = await client.post(
+        f"/p/{token}/withdraw", data={"csrf": csrf_of(asked.text), "confirmed": "yes"}
+    )
     assert withdrawn.status_code == 303
     final = await client.get(f"/p/{token}")
     assert "Votre rétractation est enregistrée" in final.text
@@ -115,4 +122,25 @@ async def test_a_claim_declines_with_a_message(client, dealers, new_body, worker
     )
     assert answer.status_code == 303
     final = await client.get(f"/p/{token}")
-    assert "contactez votre concessionnaire" in final.text
+    assert "qu'un sinistre est survenu depuis l'envoi" in final.text
+    assert "Contactez votre concessionnaire" in final.text and "Vous avez refusé" not in final.text
+
+
+async def test_declining_asks_first_then_says_it_was_the_buyers_choice(
+    client, dealers, new_body, worker, sink
+) -> None:
+    _, token = await send_proposal(client, dealers, new_body, sink)
+    page = await client.get(f"/p/{token}")
+
+    asked = await client.post(f"/p/{token}/decline", data={"csrf": csrf_of(page.text)})
+    assert asked.status_code == 200 and "Refuser cette proposition ?" in asked.text
+    assert "Oui, je refuse la proposition" in asked.text and f'href="/p/{token}"' in asked.text
+    assert (await client.get(f"/api/v1/buyer/{token}")).json()["state"] == "viewed"
+
+    declined = await client.post(
+        f"/p/{token}/decline", data={"csrf": csrf_of(asked.text), "confirmed": "yes"}
+    )
+    assert declined.status_code == 303
+    closed = await client.get(f"/p/{token}")
+    assert "Vous avez refusé cette proposition" in closed.text
+    assert "sinistre" not in closed.text  # the text of a declared claim is for a declared claim
