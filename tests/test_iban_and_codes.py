@@ -21,8 +21,26 @@ def test_valid_iban_is_normalized() -> None:
 def test_invalid_iban_message_is_french_and_never_echoes_it(bad: str) -> None:
     with pytest.raises(InvalidIban) as info:
         normalize_iban(bad)
-    assert "IBAN invalide" in str(info.value)
+    assert "IBAN" in str(info.value)
     assert not bad or bad not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("raw", "says"),
+    [
+        ("", "Indiquez l'IBAN"),
+        ("   ", "Indiquez l'IBAN"),
+        ("FR76 3000 6000 0112 3456 7890 18", "26 caractères saisis, un IBAN de ce pays en compte 27"),
+        ("FR76 3000 6000 0112 3456 7890 188", "clé de contrôle"),
+        ("XX00 1234", "deux lettres du pays"),
+        ("FR76-3000", "que des lettres et des chiffres"),
+        ("BR18 0036 0305 0000 1000 9795 493C 1", "zone SEPA"),
+    ],
+)
+def test_each_kind_of_wrong_iban_gets_its_own_message(raw: str, says: str) -> None:
+    with pytest.raises(InvalidIban) as info:
+        normalize_iban(raw)
+    assert says in str(info.value)
 
 
 def test_mask_keeps_country_check_digits_and_last_four() -> None:

@@ -129,7 +129,12 @@ async def accept(
             buyer,
             token,
             error,
-            form={"iban": iban, "account_holder": account_holder, "no_claim": no_claim},
+            form={
+                "iban": iban,
+                "account_holder": account_holder,
+                "no_claim": no_claim,
+                "cg_accepted": cg_accepted,
+            },
         )
     return RedirectResponse(f"/p/{token}", status_code=303)
 

@@ -1,0 +1,100 @@
+"""The buyer's journey in a real browser, at the phone and the desktop viewport: where they
+stand, what to correct after an error (at the top, focused, linked to the field, nothing they
+ticked or typed lost), a confirmation before an irreversible step, and no serious
+accessibility violation on any of its pages."""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+from browser_kit import Live, assert_accessible, in_first_screen
+from buyer_helpers import VALID_IBAN
+from dealer_api import VALID_BODY, Dealers, make_dealers
+from playwright.async_api import Page, expect
+
+from support import eventually
+
+pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def dealers(live: Live) -> AsyncIterator[Dealers]:
+    yield await make_dealers(live.stack.session_factory)
+
+
+async def sent_link(live: Live, dealers: Dealers, email: str) -> str:
+    """A proposal sent for real (API, workflow, SMTP sink): the buyer's link from the mail."""
+    body = copy.deepcopy(VALID_BODY)
+    body["send"] = True
+    body["buyer"]["email"] = email
+    async with live.stack.client() as client:
+        created = await client.post("/api/v1/proposals", json=body, headers=dealers.a.headers)
+    assert created.status_code == 201, created.text
+
+    async def mail_to_buyer() -> str | None:
+        for mail in live.sink.messages():
+            if mail["To"] == email:
+                found = re.search(r"https?://\S+/p/[A-Za-z0-9_-]+", mail.get_body(("plain",)).get_content())
+                return found.group(0) if found else None
+        return None
+
+    return await eventually(mail_to_buyer)
+
+
+async def test_an_error_is_summarised_at_the_top_and_nothing_ticked_is_lost(
+    live: Live, dealers: Dealers, screen: Page
+) -> None:
+    link = await sent_link(live, dealers, f"iban-{id(screen)}@example.com")
+    await screen.goto(link)
+    await expect(screen.locator('[aria-current="step"]')).to_contain_text("Conditions générales")
+    await assert_accessible(screen)
+
+    await screen.get_by_label("IBAN du compte à prélever").fill("FR76 3000 6000 0112 3456 7890 188")
+    await screen.get_by_label("Non, aucun sinistre").check()
+    await screen.get_by_label("J'ai lu et j'accepte les conditions générales").check()
+    await screen.get_by_role("button", name="Valider et passer à la signature").click()
+
+    summary = screen.locator("#error-summary")
+    await expect(summary).to_contain_text("clé de contrôle")
+    assert await in_first_screen(screen, "#error-summary")
+    assert await screen.evaluate("document.activeElement.id") == "error-summary"
+    # Each line leads to its field; what the buyer gave is still there.
+    await summary.get_by_role("link").first.click()
+    assert await screen.evaluate("location.hash") == "#iban"
+    wrong = "FR76 3000 6000 0112 3456 7890 188"
+    await expect(screen.get_by_label("IBAN du compte à prélever")).to_have_value(wrong)
+    await expect(screen.get_by_label("J'ai lu et j'accepte les conditions générales")).to_be_checked()
+    await expect(screen.get_by_label("Non, aucun sinistre")).to_be_checked()
+    await assert_accessible(screen)
+
+    # Corrected, the same ticks carry the form to the signature step.
+    await screen.get_by_label("IBAN du compte à prélever").fill(VALID_IBAN)
+    await screen.get_by_role("button", name="Valider et passer à la signature").click()
+    await expect(screen.get_by_role("heading", name="Signature de votre contrat")).to_be_visible()
+    await expect(screen.locator('[aria-current="step"]')).to_contain_text("Relecture du contrat")
+    await assert_accessible(screen)
+
+
+async def test_declining_needs_a_confirmation_that_says_what_happens(
+    live: Live, dealers: Dealers, screen: Page
+) -> None:
+    link = await sent_link(live, dealers, f"decline-{id(screen)}@example.com")
+    await screen.goto(link)
+
+    await screen.get_by_role("button", name="Je ne souhaite pas souscrire").click()
+    await expect(screen.get_by_role("heading", name="Refuser cette proposition ?")).to_be_visible()
+    await expect(screen.get_by_text("vous ne pourrez plus la signer en ligne")).to_be_visible()
+    await assert_accessible(screen)
+
+    # Changing one's mind: back to the proposal, still open.
+    await screen.get_by_role("link", name="Non, revenir à la proposition").click()
+    await expect(screen.get_by_role("button", name="Valider et passer à la signature")).to_be_visible()
+
+    await screen.get_by_role("button", name="Je ne souhaite pas souscrire").click()
+    await screen.get_by_role("button", name="Oui, je refuse la proposition").click()
+    await expect(screen.get_by_role("heading", name="Vous avez refusé cette proposition")).to_be_visible()
+    await assert_accessible(screen)
