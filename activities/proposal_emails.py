@@ -22,6 +22,7 @@ from workflows.proposal_contract import ProposalEmail
 
 TEMPLATES = {
     "proposal_sent",
+    "proposal_reminder",
     "proposal_expired",
     "withdrawal_confirmed",
     "contract_signed",

@@ -74,6 +74,18 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = Field(None, description="SMTP password.")
     smtp_starttls: bool = Field(False, description="Upgrade the SMTP connection with STARTTLS.")
     mail_from: str = Field("Carflow <no-reply@carflow.localhost>", description="Sender of every email.")
+    reminder_after_sent_days: int | None = Field(
+        7,
+        ge=1,
+        le=29,
+        description="Remind an unsigned buyer this many days after the first sending (empty: off).",
+    )
+    reminder_before_expiry_days: int | None = Field(
+        3,
+        ge=1,
+        le=29,
+        description="Remind an unsigned buyer this many days before the proposal expires (empty: off).",
+    )
 
     sms_provider: Literal["email_gateway", "http"] = Field(
         "email_gateway",

@@ -12,7 +12,7 @@ callbacks keep them, so the workflow and the read model agree on them by constru
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from statemachine import Event, State
@@ -68,6 +68,7 @@ class ProposalEvent(StrEnum):
     DECLINE = "decline"
     CANCEL = "cancel"
     EXPIRE = "expire"
+    REMIND = "remind"
 
 
 PROPOSAL_STATES: tuple[str, ...] = tuple(s.value for s in ProposalState)
@@ -104,6 +105,7 @@ PROPOSAL_ACTORS: dict[str, frozenset[Actor]] = {
     ProposalEvent.CANCEL: frozenset({Actor.DEALER}),
     ProposalEvent.EXPIRE: frozenset({Actor.TIMER}),
     ProposalEvent.WINDOW_CLOSES: frozenset({Actor.TIMER}),
+    ProposalEvent.REMIND: frozenset({Actor.TIMER}),
 }
 # Events a person (dealer, buyer, provider) can fire; `expire` and `window_closes` are timers.
 USER_EVENTS: tuple[str, ...] = tuple(e for e in PROPOSAL_EVENTS if PROPOSAL_ACTORS[e] - {Actor.TIMER})
@@ -141,6 +143,13 @@ class ProposalModel(ProposalTimeline):
     kind: str = "service"
     saved_at: datetime | None = None
     expires_at: datetime | None = None
+    # Reminders to a buyer who has not signed: so long after the first sending, and so long
+    # before the end of validity (None: that reminder is off). `next_reminder_at` is the
+    # next one due; each is sent once.
+    remind_after_sent: timedelta | None = None
+    remind_before_expiry: timedelta | None = None
+    next_reminder_at: datetime | None = None
+    reminders_sent: int = 0
 
     def __post_init__(self) -> None:
         # Checked here because the library accepts any value in `state` silently and only
@@ -167,7 +176,11 @@ class ProposalMachine(LifecycleMachine):
 
     noun = "proposal"
     actors = PROPOSAL_ACTORS
-    timers = {ProposalEvent.EXPIRE: "expires_at", ProposalEvent.WINDOW_CLOSES: "withdrawal_deadline"}
+    timers = {
+        ProposalEvent.EXPIRE: "expires_at",
+        ProposalEvent.WINDOW_CLOSES: "withdrawal_deadline",
+        ProposalEvent.REMIND: "next_reminder_at",
+    }
     verbs = {ProposalEvent.SEND_TO_BUYER: "send", ProposalEvent.START_IN_PERSON: "start in-person signing of"}
 
     draft = State(initial=True)
@@ -210,6 +223,13 @@ class ProposalMachine(LifecycleMachine):
         | signing.to(expired, cond="validity_over"),
         name="expire",
     )
+    # Only while the buyer can still act on the proposal: never once signing has started,
+    # after signature, cancellation or expiry.
+    remind = Event(
+        sent.to.itself(internal=True, cond="reminder_due")
+        | viewed.to.itself(internal=True, cond="reminder_due"),
+        name="remind",
+    )
 
     # --- rules beyond the transitions ---------------------------------------------------------
 
@@ -245,6 +265,10 @@ class ProposalMachine(LifecycleMachine):
         expires_at = self.model.expires_at
         return expires_at is not None and now >= expires_at
 
+    def reminder_due(self, now: datetime) -> bool:
+        due = self.model.next_reminder_at
+        return due is not None and now >= due and not self.validity_over(now)
+
     def _guard_failed(self, event: str, now: datetime) -> str:
         if event == ProposalEvent.WITHDRAW and self.model.withdrawal_deadline is not None:
             return f"the withdrawal window ended at {self.model.withdrawal_deadline.isoformat()}"
@@ -267,6 +291,23 @@ class ProposalMachine(LifecycleMachine):
             model.first_sent_at = now
             if model.saved_at is not None:
                 model.expires_at = proposal_expires_at(model.saved_at, now)
+            model.next_reminder_at = self._reminder_after(now)
+
+    def on_remind(self, now: datetime) -> None:
+        self.model.reminders_sent += 1
+        self.model.next_reminder_at = self._reminder_after(now)
+
+    def _reminder_after(self, now: datetime) -> datetime | None:
+        """The next reminder strictly after `now` and before the end of validity, if any."""
+        model = self.model
+        if model.first_sent_at is None or model.expires_at is None:
+            return None
+        planned = [
+            model.first_sent_at + model.remind_after_sent if model.remind_after_sent else None,
+            model.expires_at - model.remind_before_expiry if model.remind_before_expiry else None,
+        ]
+        upcoming = [at for at in planned if at is not None and now < at < model.expires_at]
+        return min(upcoming, default=None)
 
     def on_view(self, now: datetime) -> None:
         model = self.model

@@ -103,7 +103,10 @@ class Proposals:
             self.dealer_id = created.id
         return self.dealer_id
 
-    async def create(self, *, kind: str = "service", send_now: bool = False) -> WorkflowHandle:
+    async def create(
+        self, *, kind: str = "service", send_now: bool = False, reminders: tuple[int, int] | None = None
+    ) -> WorkflowHandle:
+        """A proposal's workflow; `reminders` = (days after sending, days before expiry)."""
         dealer_id = await self.dealer()
         proposal_id = uuid.uuid4()
         saved_at = await self.env.get_current_time()
@@ -120,6 +123,8 @@ class Proposals:
                 saved_at=saved_at,
                 summary="Marie Curie — Peugeot 308 AB-123-CD",
                 send_now=send_now,
+                remind_after_sent_days=reminders[0] if reminders else None,
+                remind_before_expiry_days=reminders[1] if reminders else None,
             ),
             id=proposal_workflow_id(proposal_id),
             task_queue=self.settings.task_queue,

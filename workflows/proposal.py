@@ -30,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         ACTIVITY_FINALIZE_SIGNATURE,
         ACTIVITY_PROJECT,
         ACTIVITY_SIGNING_CODE,
+        PATCH_REMINDERS,
         PATCH_SIGNATURE_ENVELOPE,
         PATCH_SIGNING_EFFECTS,
         SIGNAL_PROVIDER_EVENT,
@@ -59,6 +60,7 @@ EMAILS_ON_EVENT: dict[str, tuple[str, str]] = {
     ProposalEvent.RESEND: ("proposal_sent", "buyer"),
     ProposalEvent.EXPIRE: ("proposal_expired", "dealer"),
     ProposalEvent.WITHDRAW: ("withdrawal_confirmed", "buyer"),
+    ProposalEvent.REMIND: ("proposal_reminder", "buyer"),
 }
 # Side effects of signing, in order, behind PATCH_SIGNING_EFFECTS: the documents first (the
 # buyer's email attaches them), then the buyer's and the dealer's emails. `start_in_person`
@@ -91,6 +93,13 @@ class ProposalWorkflow(LifecycleWorkflow[ProposalMachine, ProposalStatus]):
 
     @workflow.run
     async def run(self, start: ProposalStart) -> ProposalStatus:
+        # Workflows started before reminders existed replay without their timers.
+        if workflow.patched(PATCH_REMINDERS):
+            model = self.machine.model
+            if start.remind_after_sent_days:
+                model.remind_after_sent = timedelta(days=start.remind_after_sent_days)
+            if start.remind_before_expiry_days:
+                model.remind_before_expiry = timedelta(days=start.remind_before_expiry_days)
         await self._live()
         return self._status()
 
@@ -167,7 +176,11 @@ class ProposalWorkflow(LifecycleWorkflow[ProposalMachine, ProposalStatus]):
             )
         if event in EMAILS_ON_EVENT:
             template, recipient = EMAILS_ON_EVENT[event]
-            number = self.machine.model.sent_count if template == "proposal_sent" else 1
+            numbers = {
+                "proposal_sent": self.machine.model.sent_count,
+                "proposal_reminder": self.machine.model.reminders_sent,
+            }
+            number = numbers.get(template, 1)
             self.effects.append(self._effect(template, str(number), recipient))
 
     async def _perform(self, effect: Effect) -> None:

@@ -38,6 +38,9 @@ class ProposalStart:
     saved_at: datetime
     summary: str  # buyer, vehicle, dealer: shown in the Temporal UI
     send_now: bool = False
+    # Reminders to an unsigned buyer (settings; None: off), behind PATCH_REMINDERS.
+    remind_after_sent_days: int | None = None
+    remind_before_expiry_days: int | None = None
 
     def search_attributes(self) -> TypedSearchAttributes:
         """Searchable from the first second; the workflow keeps them current."""
@@ -143,6 +146,8 @@ ACTIVITY_SIGNING_CODE = "send_signing_code"
 # workflow.patched() id of the signing side effects (documents, signing emails, SMS code):
 # histories recorded before it replay without them.
 PATCH_SIGNING_EFFECTS = "signing-effects-v1"
+# Reminders before expiry: timers that did not exist when older workflows started.
+PATCH_REMINDERS = "reminders-v1"
 
 
 @dataclass

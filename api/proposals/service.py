@@ -361,6 +361,8 @@ class ProposalService:
             summary=summary,
             # Sending is a separate update so the response carries the state after sending.
             send_now=False,
+            remind_after_sent_days=self.settings.reminder_after_sent_days,
+            remind_before_expiry_days=self.settings.reminder_before_expiry_days,
         )
 
     async def _start_or_undo(self, row: Proposal) -> None:

@@ -34,6 +34,7 @@ PROPOSAL_ACTORS = {
     "cancel": {"dealer"},
     "expire": {"timer"},
     "window_closes": {"timer"},
+    "remind": {"timer"},
 }
 LISTING_ACTORS = {
     "complete_survey": {"owner"},

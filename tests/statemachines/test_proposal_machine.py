@@ -7,7 +7,7 @@ lost in the machine must show up as a difference.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import product
 
 import pytest
@@ -53,6 +53,7 @@ EVENTS = [
     "decline",
     "cancel",
     "expire",
+    "remind",
 ]
 ORIGINS = ["draft", "sent", "viewed"]
 # Every event takes `now`. Models standing in a state have both deadlines at NOW, so the
@@ -89,6 +90,8 @@ TABLE: dict[tuple[str, str], str] = {
     ("sent", "expire"): "expired",
     ("viewed", "expire"): "expired",
     ("signing", "expire"): "expired",
+    ("sent", "remind"): "sent",
+    ("viewed", "remind"): "viewed",
 }
 ILLEGAL = [(s, e) for s, e in product(STATES, EVENTS) if (s, e) not in TABLE]
 
@@ -129,7 +132,10 @@ def test_a_new_proposal_starts_in_draft() -> None:
 
 @pytest.mark.parametrize(("source", "event"), [k for k, v in TABLE.items() if v != BACK_TO_ORIGIN])
 def test_every_row_of_the_table(source: str, event: str) -> None:
-    machine = ProposalMachine(model=model_in(source))
+    model = model_in(source)
+    if event == "remind":  # a reminder is due before the end of validity, not at it
+        model.expires_at, model.next_reminder_at = NOW + timedelta(days=3), NOW
+    machine = ProposalMachine(model=model)
 
     assert apply_event(machine, event) == TABLE[(source, event)]
     assert machine.model.state == TABLE[(source, event)]
@@ -214,9 +220,11 @@ def test_allowed_events_per_state(state: str) -> None:
         expected = sorted(e for (s, e) in TABLE if s == state)
 
         assert allowed_events(state, origin) == expected
-        # With both deadlines due, the machine's own answer (timers included) is the table.
-        machine = ProposalMachine(model=replace(model_in(state), signing_origin=origin))
-        assert sorted({*machine.allowed(now=NOW), *machine.allowed(now=NOW, actor="timer")}) == expected
+        # With both deadlines due, the machine's own answer (timers included) is the table,
+        # but for the reminder: none once the validity is over.
+        machine = ProposalMachine(model=replace(model_in(state), signing_origin=origin, next_reminder_at=NOW))
+        at_the_end = [e for e in expected if e != "remind"]
+        assert sorted({*machine.allowed(now=NOW), *machine.allowed(now=NOW, actor="timer")}) == at_the_end
 
 
 def test_final_states_allow_nothing() -> None:
@@ -314,3 +322,39 @@ def test_a_full_remote_sale() -> None:
         apply_event(machine, "window_closes")
     assert fire_event(machine, "window_closes", now=deadline) == "binding"
     assert machine.is_terminated
+
+
+def test_reminders_come_on_their_days_once_each_and_only_while_the_buyer_can_act() -> None:
+    saved = NOW - timedelta(days=1)
+    machine = ProposalMachine(
+        model=ProposalModel(
+            saved_at=saved,
+            expires_at=saved + timedelta(days=30),
+            remind_after_sent=timedelta(days=7),
+            remind_before_expiry=timedelta(days=3),
+        )
+    )
+    fire_event(machine, "send_to_buyer", now=NOW)
+    end = machine.model.expires_at
+    assert end is not None
+    assert machine.next_timer() == ("remind", NOW + timedelta(days=7))
+    assert machine.due_timer(NOW + timedelta(days=7) - timedelta(seconds=1)) is None
+    assert machine.due_timer(NOW + timedelta(days=7)) == "remind"
+    fire_event(machine, "remind", now=NOW + timedelta(days=7))
+    assert machine.next_timer() == ("remind", end - timedelta(days=3))
+    fire_event(machine, "view", now=end - timedelta(days=4))
+    fire_event(machine, "remind", now=end - timedelta(days=3))
+    # Both sent: only the expiry is left, and a reminder is never fired twice.
+    assert (machine.model.reminders_sent, machine.next_timer()) == (2, ("expire", end))
+    assert not machine.can("remind", now=end - timedelta(days=1))
+
+    fire_event(machine, "accept", now=end - timedelta(days=2))
+    assert "remind" not in machine.allowed(now=end)  # signing: no reminder, whatever the clock
+
+
+def test_without_reminder_settings_the_only_timer_is_the_expiry() -> None:
+    saved = NOW - timedelta(days=1)
+    machine = ProposalMachine(model=ProposalModel(saved_at=saved, expires_at=saved + timedelta(days=30)))
+    fire_event(machine, "send_to_buyer", now=NOW)
+    assert machine.model.next_reminder_at is None
+    assert machine.next_timer() == ("expire", machine.model.expires_at)
