@@ -11,7 +11,7 @@ from database_template import DatabaseTemplate
 from sqlalchemy import inspect, text
 
 from carflow.settings import Settings
-from db.migrate import current_revision, head_revision, upgrade
+from db.migrate import current_revision, head_revision, include_object, upgrade
 from db.models import Base
 from db.session import create_engine
 from support import PG_URL, make_settings
@@ -42,7 +42,10 @@ async def _model_diff(settings: Settings) -> list:
     try:
         async with engine.connect() as conn:
             return await conn.run_sync(
-                lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
+                lambda sync: compare_metadata(
+                    MigrationContext.configure(sync, opts={"include_object": include_object}),
+                    Base.metadata,
+                )
             )
     finally:
         await engine.dispose()
