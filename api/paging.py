@@ -24,7 +24,7 @@ from typing import Annotated, Any
 
 from fastapi import Query
 from pydantic import BaseModel, Field
-from sqlalchemy import Select, func, literal, literal_column, select, tuple_
+from sqlalchemy import Select, TypeDecorator, func, literal, literal_column, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -117,7 +117,9 @@ def _plain(value: Any) -> Any:
 
 
 def _typed(column: InstrumentedAttribute[Any], value: Any) -> Any:
-    python_type = column.type.python_type
+    column_type = column.type
+    # A TypeDecorator (UTCDateTime) says `object`; what it stores is its impl's type.
+    python_type = (column_type.impl if isinstance(column_type, TypeDecorator) else column_type).python_type
     if python_type is datetime:
         if not isinstance(value, str):
             raise ValueError("not a datetime")
@@ -133,9 +135,7 @@ def _typed(column: InstrumentedAttribute[Any], value: Any) -> Any:
         if not isinstance(value, int) or isinstance(value, bool):
             raise ValueError("not an int")
         return value
-    if not isinstance(value, python_type):
-        raise ValueError("wrong type")
-    return value
+    raise ValueError(f"no cursor values of type {python_type.__name__}")
 
 
 @dataclass(frozen=True)
@@ -169,8 +169,9 @@ def page_query(
     return ordered.limit(params.page_size + 1)
 
 
-def count_query(query: Select[Any], cap: int = COUNT_CAP) -> Select[Any]:
-    """How many rows `query` has, counting at most `cap + 1` of them."""
+def count_query(query: Select[Any], cap: int | None = None) -> Select[Any]:
+    """How many rows `query` has, counting at most `cap + 1` of them (`COUNT_CAP`)."""
+    cap = COUNT_CAP if cap is None else cap
     capped: Select[Any] = (
         query.with_only_columns(literal_column("1"), maintain_column_froms=True).order_by(None).limit(cap + 1)
     )
