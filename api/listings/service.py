@@ -107,7 +107,8 @@ class SearchQuery:
 def search_query(query: SearchQuery) -> Select[Any]:
     """The public listings matching the filters, unordered. Listings only: make and model
     are copied on them, normalized (`*_key`), so neither filter nor count reads inspections."""
-    stmt = select(Listing).where(Listing.publicly_visible.is_(True))
+    # Plain `publicly_visible` (not IS TRUE): the partial indexes' predicate, as PostgreSQL proves it.
+    stmt = select(Listing).where(Listing.publicly_visible)
     for column, typed in (
         (Listing.make_key, query.make),
         (Listing.model_key, query.model),

@@ -50,20 +50,20 @@ WorkflowsSource = ListingWorkflows | None | Callable[[], Awaitable[ListingWorkfl
 OWNER_LISTINGS = Keyset("owner_listings", (Listing.created_at, Listing.id))
 
 
-def _owned(owner_id: uuid.UUID) -> Select[Any]:
+def owned_query(owner_id: uuid.UUID) -> Select[Any]:
     return select(Listing).where(Listing.owner_id == owner_id)
 
 
 async def owner_rows(session: AsyncSession, owner_id: uuid.UUID) -> list[Row]:
     """All the owner's listings (their space's page shows them all)."""
-    result = await session.execute(with_inspection(OWNER_LISTINGS.ordered(_owned(owner_id))))
+    result = await session.execute(with_inspection(OWNER_LISTINGS.ordered(owned_query(owner_id))))
     return [Row(listing, inspection) for listing, inspection in result.all()]
 
 
 async def owner_page(
     session: AsyncSession, owner_id: uuid.UUID, params: PageParams
 ) -> tuple[list[Row], Found]:
-    found = await fetch_page(session, _owned(owner_id), OWNER_LISTINGS, params, widen=with_inspection)
+    found = await fetch_page(session, owned_query(owner_id), OWNER_LISTINGS, params, widen=with_inspection)
     return [Row(listing, inspection) for listing, inspection in found.items], found
 
 
