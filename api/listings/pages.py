@@ -97,7 +97,7 @@ async def search_page(request: Request, session: SessionDep, settings: SettingsD
     page_index = int(page_number) if page_number.isdigit() and 0 < int(page_number) <= MAX_PAGE else 1
     # "Page suivante" carries a cursor (stable while listings are published meanwhile) and
     # the page number, which is then only shown.
-    cursor = params.get("cursor") or None
+    cursor = params.get("cursor", "")[:500] or None
     query = SearchQuery(
         make=q["marque"] or None,
         model=q["modele"] or None,
