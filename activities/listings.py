@@ -40,6 +40,7 @@ from carflow.links import (
 from carflow.records import fields_of
 from db.documents import DocumentStore
 from db.models import ContactMessage, Inspection, Listing, ListingSurvey, OutboxEmail, Owner, ReportShare
+from db.search_text import normalize
 from statemachines.listing import ListingFacts
 from workflows.listing_contract import (
     ACTIVITY_EMAIL,
@@ -79,6 +80,7 @@ class ListingActivities(DatabaseActivities):
         values: dict[str, Any] = {
             **fields_of(data, ListingFacts),
             "publicly_visible": data.publicly_visible,
+            "location_key": normalize(data.location),  # what the public search matches
             "survey_completed_at": data.survey.completed_at if data.survey else None,
         }
         async with self.session_factory() as session:

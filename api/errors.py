@@ -56,7 +56,9 @@ def error_body(code: str, message: str, **details: Any) -> dict[str, Any]:
 def _field_name(loc: tuple[Any, ...]) -> str:
     # ("body", "buyer", "email") -> "buyer.email"; query/path parameters keep their name.
     parts = [str(p) for p in loc]
-    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+    if parts and parts[0] == "query":
+        return parts[1] if len(parts) > 1 else "query"  # `state`, also for a repeated one's item
+    if parts and parts[0] in ("body", "path", "header", "cookie"):
         parts = parts[1:]
     return ".".join(parts) or "body"
 

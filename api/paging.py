@@ -1,26 +1,223 @@
-"""One page of a list the API answers, and how many items there are in all."""
+"""One page of a list the API answers: by page number or by cursor (keyset), with a cheap count.
+
+Every list is ordered newest first on a few columns ending with the id (`Keyset`), with an
+index of the same columns behind it (db/models.py). A cursor is the last row's key, opaque
+to clients (base64url JSON); the next page is "the rows strictly after that key", so rows
+inserted meanwhile never shift it: no duplicate, no skip. The page-number form (OFFSET) is
+kept for compatibility.
+
+The total is counted up to `COUNT_CAP` rows only (a LIMITed scan of the same index):
+beyond, `total` is the cap and `total_exact` false ("more than total"). A page shorter
+than asked tells the total without counting at all.
+"""
 
 from __future__ import annotations
 
+import base64
+import binascii
+import json
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
-from sqlalchemy import Select, func, select
+from fastapi import Query
+from pydantic import BaseModel, Field
+from sqlalchemy import Select, TypeDecorator, func, literal, literal_column, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
+
+from api.errors import ApiError
+
+COUNT_CAP = 1000
+MAX_PAGE = 10_000
+
+
+@dataclass(frozen=True)
+class PageParams:
+    """What the client asked: a page number or a cursor, and how many rows."""
+
+    page: int
+    page_size: int
+    cursor: str | None
+
+
+def page_params(default_size: int) -> Callable[..., PageParams]:
+    """The `page`, `page_size` and `cursor` query parameters of a list, as one dependency."""
+
+    def dependency(
+        page: Annotated[int | None, Query(ge=1, le=MAX_PAGE, description="Page number (from 1).")] = None,
+        page_size: Annotated[int, Query(ge=1, le=100)] = default_size,
+        cursor: Annotated[
+            str | None,
+            Query(max_length=500, description="`next_cursor` of the previous page: the rows after it."),
+        ] = None,
+    ) -> PageParams:
+        if cursor is not None and page is not None:
+            raise ApiError(
+                422, "cursor_with_page", "Give either `page` or `cursor`, not both.", parameter="cursor"
+            )
+        return PageParams(page or 1, page_size, cursor)
+
+    return dependency
+
+
+@dataclass(frozen=True)
+class Keyset:
+    """A list's order: on `columns`, all descending (or all ascending), the last unique (the id).
+
+    `name` is written into the cursor, so one list's cursor is refused by another.
+    """
+
+    name: str
+    columns: tuple[InstrumentedAttribute[Any], ...]
+    descending: bool = True
+
+    def ordered(self, query: Select[Any]) -> Select[Any]:
+        return query.order_by(*(column.desc() if self.descending else column for column in self.columns))
+
+    def after(self, query: Select[Any], key: tuple[Any, ...]) -> Select[Any]:
+        # A row-value comparison is one range on the (ascending) index, read either way.
+        pairs = zip(self.columns, key, strict=True)
+        bound = tuple_(*(literal(value, column.type) for column, value in pairs))
+        row = tuple_(*self.columns)
+        return query.where(row < bound if self.descending else row > bound)
+
+    def encode(self, item: Any) -> str:
+        values = [_plain(getattr(item, column.key)) for column in self.columns]
+        raw = json.dumps({"l": self.name, "k": values}, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    def decode(self, cursor: str) -> tuple[Any, ...]:
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+            data = json.loads(raw)
+            if not isinstance(data, dict) or data.get("l") != self.name:
+                raise ValueError("another list's cursor")
+            values = data["k"]
+            if not isinstance(values, list) or len(values) != len(self.columns):
+                raise ValueError("wrong length")
+            return tuple(_typed(column, value) for column, value in zip(self.columns, values, strict=True))
+        except (binascii.Error, UnicodeDecodeError, ValueError, KeyError, TypeError):
+            raise ApiError(
+                422,
+                "invalid_cursor",
+                "This cursor is not one this list gave; start again without it.",
+                parameter="cursor",
+            ) from None
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    return value
+
+
+def _typed(column: InstrumentedAttribute[Any], value: Any) -> Any:
+    column_type = column.type
+    # A TypeDecorator (UTCDateTime) says `object`; what it stores is its impl's type.
+    python_type = (column_type.impl if isinstance(column_type, TypeDecorator) else column_type).python_type
+    if python_type is datetime:
+        if not isinstance(value, str):
+            raise ValueError("not a datetime")
+        parsed = datetime.fromisoformat(value)
+        if parsed.tzinfo is None:
+            raise ValueError("naive datetime")
+        return parsed
+    if python_type is uuid.UUID:
+        if not isinstance(value, str):
+            raise ValueError("not a uuid")
+        return uuid.UUID(value)
+    if python_type is int:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ValueError("not an int")
+        return value
+    raise ValueError(f"no cursor values of type {python_type.__name__}")
 
 
 @dataclass(frozen=True)
 class Found:
-    """What a page schema (`items`, `total`, `page`, `page_size`) is validated from."""
+    """What a page schema (`items`, `total`, `total_exact`, `page`, `page_size`,
+    `next_cursor`) is validated from."""
 
     items: list[Any]
     total: int
-    page: int
+    total_exact: bool
+    page: int | None  # None for a page asked by cursor
     page_size: int
+    next_cursor: str | None
 
 
-async def fetch_page(session: AsyncSession, query: Select[Any], page: int, page_size: int) -> Found:
-    """Page `page` (from 1) of `query`'s rows; `query` orders them stably (ties broken by id)."""
-    total = int(await session.scalar(select(func.count()).select_from(query.subquery())) or 0)
-    rows = await session.scalars(query.offset((page - 1) * page_size).limit(page_size))
-    return Found(list(rows), total, page, page_size)
+def page_query(
+    query: Select[Any],
+    keyset: Keyset,
+    params: PageParams,
+    widen: Callable[[Select[Any]], Select[Any]] | None = None,
+) -> Select[Any]:
+    """The statement of the asked page (one row more than asked: whether another follows).
+
+    Exposed so tests can EXPLAIN exactly what the API runs (tests/db/test_query_plans.py).
+    """
+    ordered = keyset.ordered(widen(query) if widen is not None else query)
+    if params.cursor is not None:
+        ordered = keyset.after(ordered, keyset.decode(params.cursor))
+    else:
+        ordered = ordered.offset((params.page - 1) * params.page_size)
+    return ordered.limit(params.page_size + 1)
+
+
+def count_query(query: Select[Any], cap: int | None = None) -> Select[Any]:
+    """How many rows `query` has, counting at most `cap + 1` of them (`COUNT_CAP`)."""
+    cap = COUNT_CAP if cap is None else cap
+    capped: Select[Any] = (
+        query.with_only_columns(literal_column("1"), maintain_column_froms=True).order_by(None).limit(cap + 1)
+    )
+    return select(func.count()).select_from(capped.subquery())
+
+
+async def fetch_page(
+    session: AsyncSession,
+    query: Select[Any],
+    keyset: Keyset,
+    params: PageParams,
+    *,
+    widen: Callable[[Select[Any]], Select[Any]] | None = None,
+) -> Found:
+    """The asked page of `query`'s rows (one entity, filtered, unordered) in the keyset's order.
+
+    `widen` adds what the page shows besides the entity (e.g. a listing's inspection, joined):
+    the items are then rows whose first element is the entity. The count reads `query` alone.
+    """
+    result = await session.execute(page_query(query, keyset, params, widen))
+    rows = list(result.all() if widen is not None else result.scalars())
+    more = len(rows) > params.page_size
+    items = rows[: params.page_size]
+    last = items[-1] if items else None
+    keyed = last[0] if widen is not None and last is not None else last
+    next_cursor = keyset.encode(keyed) if more and keyed is not None else None
+    if params.cursor is None and not more and (items or params.page == 1):
+        total, exact = (params.page - 1) * params.page_size + len(items), True
+    else:
+        counted = int(await session.scalar(count_query(query)) or 0)
+        total, exact = min(counted, COUNT_CAP), counted <= COUNT_CAP
+    return Found(
+        items,
+        total,
+        exact,
+        None if params.cursor is not None else params.page,
+        params.page_size,
+        next_cursor,
+    )
+
+
+class PageFields(BaseModel):
+    """The fields every page of a list answers besides its `items`."""
+
+    total: int = Field(description=f"How many items match, counted up to {COUNT_CAP}.")
+    total_exact: bool = Field(description="False: more items than `total` match (the count stopped there).")
+    page: int | None = Field(description="The page number asked; null for a page asked by cursor.")
+    page_size: int
+    next_cursor: str | None = Field(description="Pass as `cursor` for the next page; null on the last page.")

@@ -16,6 +16,12 @@ from db.session import create_engine
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """What autogenerate compares with the models: all but PostgreSQL's trigram indexes
+    (migration 0007, named `*_trgm`), which exist on that database only."""
+    return not (type_ == "index" and reflected and compare_to is None and (name or "").endswith("_trgm"))
+
+
 def alembic_config(settings: Settings) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))

@@ -12,14 +12,20 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     MetaData,
     String,
     TypeDecorator,
     UniqueConstraint,
     Uuid,
+    select,
+    text,
 )
-from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy import event as sa_event
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column, relationship
+
+from db.search_text import compact, joined, national_mobile, normalize
 
 # Explicit constraint names keep migrations identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -178,9 +184,17 @@ class Proposal(LifecycleReadModel, Base):
     """A proposal's content, plus the read model of its workflow (written by `records`)."""
 
     __tablename__ = "proposals"
+    # The dealer's list, newest first, whole or per state (issue 12). Plain ascending
+    # columns: a B-tree is read backwards for `ORDER BY created_at DESC, id DESC`, and the
+    # keyset's `(created_at, id) < (…)` is a range on it. The dealer's search is a trigram
+    # index on `search_text` (PostgreSQL only, migration 0007).
+    __table_args__ = (
+        Index("ix_proposals_dealer_recent", "dealer_id", "created_at", "id"),
+        Index("ix_proposals_dealer_state_recent", "dealer_id", "state", "created_at", "id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    dealer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dealers.id"), index=True)
+    dealer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dealers.id"))
     contract_number: Mapped[str] = mapped_column(String(20), unique=True)
     # SHA-256 of the buyer's link token; the token itself is derived (carflow.links).
     buyer_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -225,9 +239,11 @@ class Proposal(LifecycleReadModel, Base):
     signed_pdf_sha256: Mapped[str | None] = mapped_column(String(64))
     conditions_pdf_sha256: Mapped[str | None] = mapped_column(String(64))
     signature_method: Mapped[str | None] = mapped_column(String(20))
+    # What the dealer's search matches (db/search_text.py), kept by `_keep_search_text`.
+    search_text: Mapped[str] = mapped_column(String(2000), default="")
 
     # Read model: only the records activity writes below this line (and LifecycleReadModel's).
-    state: Mapped[str] = mapped_column(String(20), default="draft", index=True)
+    state: Mapped[str] = mapped_column(String(20), default="draft")
     expires_at: Mapped[datetime] = mapped_column()
     first_sent_at: Mapped[datetime | None] = mapped_column()
     last_sent_at: Mapped[datetime | None] = mapped_column()
@@ -238,6 +254,37 @@ class Proposal(LifecycleReadModel, Base):
     signed_at: Mapped[datetime | None] = mapped_column()
     withdrawal_deadline: Mapped[datetime | None] = mapped_column()
     contract_status: Mapped[str] = mapped_column(String(20), default="none")
+
+
+def proposal_search_text(row: Proposal) -> str:
+    """Buyer, contact, contract, vehicle and seller in one normalized text (both name orders
+    are found since each word of the query is matched on its own)."""
+    return joined(
+        [
+            row.buyer_first_name,
+            row.buyer_last_name,
+            row.buyer_email,
+            row.buyer_mobile,
+            national_mobile(row.buyer_mobile),
+            row.buyer_city,
+            row.contract_number,
+            row.vehicle_vin,
+            row.vehicle_registration,
+            compact(row.vehicle_registration),
+            row.vehicle_make,
+            row.vehicle_model,
+            row.seller_name,
+            row.seller_email,
+        ]
+    )
+
+
+@sa_event.listens_for(Proposal, "before_insert")
+@sa_event.listens_for(Proposal, "before_update")
+def _keep_search_text(_mapper: Mapper[Proposal], _connection: Connection, row: Proposal) -> None:
+    # Every ORM write of a proposal (create, corrections) refreshes it; the records
+    # activity's bulk UPDATE writes only lifecycle columns, which the text does not hold.
+    row.search_text = proposal_search_text(row)
 
 
 class SigningCode(Base):
@@ -258,10 +305,13 @@ class Seller(Base):
     """A dealer's salesperson, saved at their first remote sale and offered again."""
 
     __tablename__ = "sellers"
-    __table_args__ = (UniqueConstraint("dealer_id", "email", name="uq_sellers_dealer_email"),)
+    __table_args__ = (
+        UniqueConstraint("dealer_id", "email", name="uq_sellers_dealer_email"),
+        Index("ix_sellers_dealer_recent", "dealer_id", "last_used_at", "id"),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    dealer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dealers.id"), index=True)
+    dealer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dealers.id"))
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(320))
     phone: Mapped[str | None] = mapped_column(String(20))
@@ -287,9 +337,10 @@ class AdvAuditEntry(Base):
     """One ADV action on a workflow (a retry): who, when, what, and how it went."""
 
     __tablename__ = "adv_audit_entries"
+    __table_args__ = (Index("ix_adv_audit_entries_recent", "at", "id"),)
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
     # The name is copied so the entry stays readable if the staff member is deleted.
     staff_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("staff_members.id", ondelete="SET NULL"))
     staff_name: Mapped[str] = mapped_column(String(200))
@@ -403,26 +454,67 @@ class Listing(LifecycleReadModel, Base):
     """
 
     __tablename__ = "listings"
+    __table_args__ = (
+        Index("ix_listings_owner_recent", "owner_id", "created_at", "id"),
+        # The public search walks only what the public sees, newest first (or by price).
+        Index(
+            "ix_listings_public_recent",
+            "published_at",
+            "id",
+            postgresql_where=text("publicly_visible"),
+            sqlite_where=text("publicly_visible = 1"),
+        ),
+        Index(
+            "ix_listings_public_price",
+            "price_cents",
+            "id",
+            postgresql_where=text("publicly_visible"),
+            sqlite_where=text("publicly_visible = 1"),
+        ),
+    )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     inspection_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("inspections.id"), unique=True)
-    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("owners.id"), index=True)
+    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("owners.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The inspection's make and model, normalized (db/search_text.py), so the public search
+    # filters listings without reading inspections; written once, at intake.
+    make_key: Mapped[str] = mapped_column(String(100), default="")
+    model_key: Mapped[str] = mapped_column(String(160), default="")
 
     # Read model: only the records activity writes below this line and LifecycleReadModel's
     # (the intake writes the starting point, version 0).
     price_cents: Mapped[int] = mapped_column(default=0)
     negotiable: Mapped[bool] = mapped_column(Boolean, default=False)
     location: Mapped[str] = mapped_column(String(200), default="")
+    location_key: Mapped[str] = mapped_column(String(400), default="")  # normalized location
     state: Mapped[str] = mapped_column(String(20), default="pending_survey", index=True)
     visible_when_sold: Mapped[bool] = mapped_column(Boolean, default=False)
     # Whether the public sees it (published, or sold while published): what searches filter on.
-    publicly_visible: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
-    published_at: Mapped[datetime | None] = mapped_column(index=True)
+    publicly_visible: Mapped[bool] = mapped_column(Boolean, default=False)
+    published_at: Mapped[datetime | None] = mapped_column()
     publication_ends_at: Mapped[datetime | None] = mapped_column()
     sold_at: Mapped[datetime | None] = mapped_column()
     sold_period_ends_at: Mapped[datetime | None] = mapped_column()
     survey_completed_at: Mapped[datetime | None] = mapped_column()
+
+
+@sa_event.listens_for(Listing, "before_insert")
+def _listing_vehicle_keys(_mapper: Mapper[Listing], connection: Connection, row: Listing) -> None:
+    # Intake (and any ORM insert) copies the inspection's make and model, normalized: the
+    # public search then filters listings alone. One primary-key read, once per listing.
+    vehicle = connection.execute(
+        select(Inspection.vehicle_make, Inspection.vehicle_model).where(Inspection.id == row.inspection_id)
+    ).first()
+    if vehicle is not None:
+        row.make_key, row.model_key = normalize(vehicle.vehicle_make), normalize(vehicle.vehicle_model)
+    row.location_key = normalize(row.location)
+
+
+@sa_event.listens_for(Listing, "before_update")
+def _listing_location_key(_mapper: Mapper[Listing], _connection: Connection, row: Listing) -> None:
+    # The records activity's bulk UPDATE sets `location_key` itself (activities/listings.py).
+    row.location_key = normalize(row.location)
 
 
 class ListingSurvey(Base):

@@ -9,7 +9,7 @@ retry, refused ones included, is written to the audit table and logged.
 from dataclasses import asdict
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy import select
 
 from api.adv.deps import Operations
@@ -17,11 +17,13 @@ from api.adv.schemas import AuditPage, RetryOut, WorkflowOut, WorkflowPage
 from api.adv.service import AdvOperations, WorkflowItem, retry_and_audit
 from api.deps import CurrentStaff, SessionDep
 from api.errors import ApiError
-from api.paging import fetch_page
+from api.paging import Keyset, PageParams, fetch_page, page_params
+from api.query_params import STRICT_QUERY
 from db.accounts import Principal
 from db.models import AdvAuditEntry
 
-router = APIRouter(prefix="/api/v1/adv", tags=["adv"])
+router = APIRouter(prefix="/api/v1/adv", tags=["adv"], dependencies=[STRICT_QUERY])
+AUDIT_LOG = Keyset("adv_audit", (AdvAuditEntry.at, AdvAuditEntry.id))
 
 Kind = Literal["proposal", "listing"]
 # What each retry result answers with (done is 200).
@@ -98,8 +100,7 @@ for _kind, _summary in RETRY_SUMMARIES.items():
 async def audit_log(
     _staff: CurrentStaff,
     session: SessionDep,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=100)] = 50,
+    params: Annotated[PageParams, Depends(page_params(50))],
 ) -> AuditPage:
-    query = select(AdvAuditEntry).order_by(AdvAuditEntry.at.desc())
-    return AuditPage.model_validate(await fetch_page(session, query, page, page_size), from_attributes=True)
+    found = await fetch_page(session, select(AdvAuditEntry), AUDIT_LOG, params)
+    return AuditPage.model_validate(found, from_attributes=True)

@@ -7,6 +7,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
+from api.paging import PageFields
+
 
 class WorkflowOut(BaseModel):
     kind: str = Field(description="`proposal` or `listing`")
@@ -59,8 +61,5 @@ class AuditOut(BaseModel):
     via: str
 
 
-class AuditPage(BaseModel):
+class AuditPage(PageFields):
     items: list[AuditOut]
-    total: int
-    page: int
-    page_size: int

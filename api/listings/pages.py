@@ -43,6 +43,7 @@ from api.listings.service import (
 )
 from api.listings.views import detail_view, page_view
 from api.pages import PageError
+from api.paging import MAX_PAGE, PageParams
 from api.security import csrf, rate_limit
 from api.security.sessions import session_owner
 from api.templating import templates
@@ -93,23 +94,35 @@ async def search_page(request: Request, session: SessionDep, settings: SettingsD
                 "Indiquez un prix maximum en euros, sans centimes (par exemple 15000)."
             )
     page_number = params.get("page", "1")
-    page_index = int(page_number) if page_number.isdigit() and 0 < int(page_number) <= 10_000 else 1
+    page_index = int(page_number) if page_number.isdigit() and 0 < int(page_number) <= MAX_PAGE else 1
+    # "Page suivante" carries a cursor (stable while listings are published meanwhile) and
+    # the page number, which is then only shown.
+    cursor = params.get("cursor", "")[:500] or None
     query = SearchQuery(
         make=q["marque"] or None,
         model=q["modele"] or None,
         max_price_cents=max_price_cents,
         location=q["lieu"] or None,
-        page=page_index,
-        page_size=PAGE_SIZE,
     )
-    rows, total = ([], 0) if errors else await search(session, query)
+    rows: list[Row] = []
+    total, exact, next_cursor = 0, True, None
+    if not errors:
+        try:
+            rows, found = await search(session, query, PageParams(page_index, PAGE_SIZE, cursor))
+            total, exact, next_cursor = found.total, found.total_exact, found.next_cursor
+        except ApiError as err:
+            if err.code != "invalid_cursor":
+                raise
+            errors["cursor"] = "Ce lien de page n'est plus valide : relancez la recherche."
     context = {
         "owner": owner,
         "q": q,
         "items": [page_view(row) for row in rows],
         "total": total,
+        "total_exact": exact,
         "page": page_index,
         "pages": max(1, math.ceil(total / PAGE_SIZE)),
+        "next_cursor": next_cursor,
         "query_string": urlencode({k: v for k, v in q.items() if v}),
         "field_errors": errors,
     }

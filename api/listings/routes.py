@@ -10,46 +10,46 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 
 from api.body_limit import body_limited_route
 from api.deps import ClockDep, SessionDep
 from api.errors import ApiError
 from api.listings.deps import WorkflowsDep
 from api.listings.schemas import ContactBody, ContactOut, PublicListingDetail, PublicListingPage
-from api.listings.service import NOT_FOUND_EN, PAGE_SIZE, SearchQuery, public_row, search, send_contact
+from api.listings.service import NOT_FOUND_EN, PAGE_SIZE, SearchQuery, Sort, public_row, search, send_contact
 from api.listings.views import public_detail_out, public_listing_out
+from api.paging import PageParams, page_params
+from api.query_params import STRICT_QUERY
 from api.security import rate_limit
 from workflows.listing_contract import MAX_PRICE_CENTS
 
 router = APIRouter(
-    prefix="/api/v1/listings", tags=["public listings"], route_class=body_limited_route(16 * 1024)
+    prefix="/api/v1/listings",
+    tags=["public listings"],
+    route_class=body_limited_route(16 * 1024),
+    dependencies=[STRICT_QUERY],
 )
 
-SearchText = Annotated[str | None, Query(max_length=80)]
+SearchText = Annotated[
+    str | None, Query(max_length=80, description="Part of it; case and accents ignored (citroen: Citroën).")
+]
 
 
 @router.get("", response_model=PublicListingPage, summary="Search the public listings, newest first")
 async def search_listings(
     session: SessionDep,
+    params: Annotated[PageParams, Depends(page_params(PAGE_SIZE))],
     make: SearchText = None,
     model: SearchText = None,
     max_price_cents: Annotated[int | None, Query(ge=0, le=MAX_PRICE_CENTS)] = None,
     location: SearchText = None,
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=100)] = PAGE_SIZE,
+    sort: Annotated[Sort, Query(description="newest (default), price_asc or price_desc")] = "newest",
 ) -> PublicListingPage:
-    query = SearchQuery(
-        make=(make or "").strip() or None,
-        model=(model or "").strip() or None,
-        max_price_cents=max_price_cents,
-        location=(location or "").strip() or None,
-        page=page,
-        page_size=page_size,
-    )
-    rows, total = await search(session, query)
-    return PublicListingPage(
-        items=[public_listing_out(row) for row in rows], total=total, page=page, page_size=page_size
+    query = SearchQuery(make=make, model=model, max_price_cents=max_price_cents, location=location, sort=sort)
+    rows, found = await search(session, query, params)
+    return PublicListingPage.model_validate(
+        {**found.__dict__, "items": [public_listing_out(r) for r in rows]}
     )
 
 

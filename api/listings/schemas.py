@@ -15,6 +15,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 from pydantic_core import PydanticCustomError
 
 from api.fields import Email, FrenchPhone, Text100
+from api.paging import PageFields
 from workflows.listing_contract import MAX_LOCATION_LENGTH, MAX_PRICE_CENTS
 
 MAX_MESSAGE_LENGTH = 2000
@@ -107,11 +108,8 @@ class PublicListingDetail(PublicListingOut):
     photos: list[PhotoOut]
 
 
-class PublicListingPage(BaseModel):
+class PublicListingPage(PageFields):
     items: list[PublicListingOut]
-    total: int
-    page: int
-    page_size: int
 
 
 class ContactBody(StrictModel):

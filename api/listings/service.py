@@ -17,9 +17,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Literal
 
 import structlog
-from sqlalchemy import ColumnElement, Select, delete, func, select
+from sqlalchemy import ColumnElement, Select, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -27,10 +28,12 @@ from activities.reports import ReportRenderer, load_inspection, report_context
 from api.errors import ApiError
 from api.lifecycle_client import EventRefused, ListingWorkflows, WorkflowGone
 from api.listings.schemas import ContactBody
+from api.paging import Found, Keyset, PageParams, fetch_page
 from api.security import rate_limit
 from carflow.settings import Settings
 from db.documents import DocumentStore
 from db.models import ContactMessage, Inspection, Listing
+from db.search_text import normalize
 from statemachines.listing import ListingMachine, restore_listing
 from workflows.listing_contract import UPDATE_CONTACT_OWNER, ContactRequest
 
@@ -82,43 +85,52 @@ async def _row(session: AsyncSession, *where: ColumnElement[bool]) -> Row | None
     return Row(found[0], found[1]) if found else None
 
 
+NEWEST = Keyset("listings", (Listing.published_at, Listing.id))
+# The sorts besides newest first; each is a keyset on a partial index of public listings.
+SORTS = {
+    "newest": NEWEST,
+    "price_asc": Keyset("listings_price_asc", (Listing.price_cents, Listing.id), descending=False),
+    "price_desc": Keyset("listings_price_desc", (Listing.price_cents, Listing.id)),
+}
+Sort = Literal["newest", "price_asc", "price_desc"]
+
+
 @dataclass(frozen=True)
 class SearchQuery:
     make: str | None = None
     model: str | None = None
     max_price_cents: int | None = None
     location: str | None = None
-    page: int = 1
-    page_size: int = PAGE_SIZE
+    sort: Sort = "newest"
 
 
-def _search(query: SearchQuery) -> Select[Listing, Inspection]:
-    stmt = (
-        select(Listing, Inspection)
-        .join(Inspection, Inspection.id == Listing.inspection_id)
-        .where(Listing.publicly_visible.is_(True))
-    )
-    if query.make:
-        stmt = stmt.where(func.lower(Inspection.vehicle_make).contains(query.make.lower(), autoescape=True))
-    if query.model:
-        stmt = stmt.where(func.lower(Inspection.vehicle_model).contains(query.model.lower(), autoescape=True))
-    if query.location:
-        stmt = stmt.where(func.lower(Listing.location).contains(query.location.lower(), autoescape=True))
+def search_query(query: SearchQuery) -> Select[Any]:
+    """The public listings matching the filters, unordered. Listings only: make and model
+    are copied on them, normalized (`*_key`), so neither filter nor count reads inspections."""
+    # Plain `publicly_visible` (not IS TRUE): the partial indexes' predicate, as PostgreSQL proves it.
+    stmt = select(Listing).where(Listing.publicly_visible)
+    for column, typed in (
+        (Listing.make_key, query.make),
+        (Listing.model_key, query.model),
+        (Listing.location_key, query.location),
+    ):
+        needle = normalize(typed)
+        if needle:
+            stmt = stmt.where(column.contains(needle, autoescape=True))
     if query.max_price_cents is not None:
         # A listing without a price (0 €) cannot be said to be under a budget.
         stmt = stmt.where(Listing.price_cents > 0, Listing.price_cents <= query.max_price_cents)
     return stmt
 
 
-async def search(session: AsyncSession, query: SearchQuery) -> tuple[list[Row], int]:
-    base = _search(query)
-    total = int(await session.scalar(select(func.count()).select_from(base.subquery())) or 0)
-    result = await session.execute(
-        base.order_by(Listing.published_at.desc(), Listing.created_at.desc(), Listing.id)
-        .limit(query.page_size)
-        .offset((query.page - 1) * query.page_size)
-    )
-    return [Row(listing, inspection) for listing, inspection in result.all()], total
+def with_inspection(stmt: Select[Any]) -> Select[Any]:
+    """The page's rows with their inspection (joined for the page's rows, not the count)."""
+    return stmt.add_columns(Inspection).join(Inspection, Inspection.id == Listing.inspection_id)
+
+
+async def search(session: AsyncSession, query: SearchQuery, params: PageParams) -> tuple[list[Row], Found]:
+    found = await fetch_page(session, search_query(query), SORTS[query.sort], params, widen=with_inspection)
+    return [Row(listing, inspection) for listing, inspection in found.items], found
 
 
 # --- the contact form -------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 
 from api.body_limit import body_limited_route
 from api.deps import ClockDep, CsrfChecked, CurrentOwner, SessionDep, SettingsDep
@@ -28,12 +28,16 @@ from api.owners.schemas import (
     ShareOut,
     SurveyBody,
 )
-from api.owners.service import owner_rows
+from api.owners.service import owner_page
 from api.owners.views import owner_listing_out, report_pdf_response
+from api.paging import PageParams, page_params
+from api.query_params import STRICT_QUERY
 from api.security import csrf, rate_limit
 from api.security.sessions import end_session, start_session
 
-router = APIRouter(prefix="/api/v1/owner", tags=["owner"], route_class=body_limited_route())
+router = APIRouter(
+    prefix="/api/v1/owner", tags=["owner"], route_class=body_limited_route(), dependencies=[STRICT_QUERY]
+)
 
 
 def owner_out(owner) -> OwnerOut:  # noqa: ANN001
@@ -100,16 +104,12 @@ async def my_listings(
     session: SessionDep,
     settings: SettingsDep,
     clock: ClockDep,
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+    params: Annotated[PageParams, Depends(page_params(20))],
 ) -> OwnerListingPage:
-    rows = await owner_rows(session, owner.id)
-    chunk = rows[(page - 1) * page_size : page * page_size]
-    return OwnerListingPage(
-        items=[owner_listing_out(settings, row, clock()) for row in chunk],
-        total=len(rows),
-        page=page,
-        page_size=page_size,
+    rows, found = await owner_page(session, owner.id, params)
+    now = clock()
+    return OwnerListingPage.model_validate(
+        {**found.__dict__, "items": [owner_listing_out(settings, row, now) for row in rows]}
     )
 
 

@@ -19,6 +19,7 @@ from api.listings.schemas import (
     VehicleOut,
     long_text,
 )
+from api.paging import PageFields
 from workflows.listing_contract import SURVEY_LEVELS, SURVEY_QUESTIONS
 
 
@@ -137,11 +138,8 @@ class OwnerListingOut(BaseModel):
     warnings: list[Warning_] = Field(default_factory=list)
 
 
-class OwnerListingPage(BaseModel):
+class OwnerListingPage(PageFields):
     items: list[OwnerListingOut]
-    total: int
-    page: int
-    page_size: int
 
 
 class ShareOut(BaseModel):

@@ -12,16 +12,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Select, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from api.deps import Clock
 from api.errors import ApiError
 from api.lifecycle_client import EventRefused, ListingWorkflows, WorkflowGone
-from api.listings.service import NOT_FOUND_EN, Row, lifecycle_of, report_pdf
+from api.listings.service import NOT_FOUND_EN, Row, lifecycle_of, report_pdf, with_inspection
 from api.owners.schemas import ListingPatch, ShareBody, SurveyBody
+from api.paging import Found, Keyset, PageParams, fetch_page
 from api.security import rate_limit
 from carflow.settings import Settings
 from db.models import Inspection, Listing, Owner, ReportShare
@@ -44,14 +46,25 @@ WorkflowsSource = ListingWorkflows | None | Callable[[], Awaitable[ListingWorkfl
 # --- queries ----------------------------------------------------------------------------------
 
 
+# Newest first: a listing is created with its inspection, so this is also inspection order.
+OWNER_LISTINGS = Keyset("owner_listings", (Listing.created_at, Listing.id))
+
+
+def owned_query(owner_id: uuid.UUID) -> Select[Any]:
+    return select(Listing).where(Listing.owner_id == owner_id)
+
+
 async def owner_rows(session: AsyncSession, owner_id: uuid.UUID) -> list[Row]:
-    result = await session.execute(
-        select(Listing, Inspection)
-        .join(Inspection, Inspection.id == Listing.inspection_id)
-        .where(Listing.owner_id == owner_id)
-        .order_by(Inspection.inspected_at.desc(), Listing.created_at.desc())
-    )
+    """All the owner's listings (their space's page shows them all)."""
+    result = await session.execute(with_inspection(OWNER_LISTINGS.ordered(owned_query(owner_id))))
     return [Row(listing, inspection) for listing, inspection in result.all()]
+
+
+async def owner_page(
+    session: AsyncSession, owner_id: uuid.UUID, params: PageParams
+) -> tuple[list[Row], Found]:
+    found = await fetch_page(session, owned_query(owner_id), OWNER_LISTINGS, params, widen=with_inspection)
+    return [Row(listing, inspection) for listing, inspection in found.items], found
 
 
 async def owned_row(

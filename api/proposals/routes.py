@@ -14,6 +14,7 @@ from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 from api.body_limit import body_limited_route
 from api.deps import CurrentDealer, SessionDep
 from api.errors import ApiError
+from api.paging import PageParams, page_params
 from api.proposals import in_person
 from api.proposals.deps import ReadService, RemoteSaleDealer, Service, get_remote_sale_dealer
 from api.proposals.schemas import (
@@ -25,11 +26,15 @@ from api.proposals.schemas import (
     SellerPage,
 )
 from api.proposals.views import get_owned_proposal, list_proposals, list_sellers
+from api.query_params import STRICT_QUERY
 from db.documents import DocumentStore
 from statemachines.proposal import ProposalState
 from workflows.proposal_contract import EventRequest
 
-router = APIRouter(prefix="/api/v1", tags=["proposals"], route_class=body_limited_route())
+router = APIRouter(
+    prefix="/api/v1", tags=["proposals"], route_class=body_limited_route(), dependencies=[STRICT_QUERY]
+)
+ListPage = Annotated[PageParams, Depends(page_params(20))]
 
 IdempotencyKey = Annotated[
     str | None,
@@ -62,22 +67,21 @@ async def create_proposal(
 async def get_proposals(
     dealer: CurrentDealer,
     session: SessionDep,
-    state: Annotated[ProposalState | None, Query(description="Only proposals in this state.")] = None,
+    params: ListPage,
+    state: Annotated[
+        list[ProposalState] | None,
+        Query(description="Only proposals in this state; repeat it for several (`state=sent&state=viewed`)."),
+    ] = None,
     q: Annotated[
         str | None,
-        Query(max_length=100, description="Buyer name or email, vehicle, or contract number."),
+        Query(
+            max_length=100,
+            description="Words found in the buyer's name (any order), email, mobile or city, the"
+            " contract number, VIN, plate, make, model or seller; case and accents ignored.",
+        ),
     ] = None,
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> ProposalPage:
-    return await list_proposals(
-        session,
-        dealer.id,
-        state=state.value if state is not None else None,
-        q=q,
-        page=page,
-        page_size=page_size,
-    )
+    return await list_proposals(session, dealer.id, states=[s.value for s in state or ()], q=q, params=params)
 
 
 @router.get("/proposals/{proposal_id}", response_model=ProposalDetail, summary="One proposal")
@@ -231,7 +235,6 @@ async def proposal_document(proposal_id: str, name: str, request: Request, servi
 async def get_sellers(
     dealer: CurrentDealer,
     session: SessionDep,
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=100)] = 20,
+    params: ListPage,
 ) -> SellerPage:
-    return await list_sellers(session, dealer.id, page=page, page_size=page_size)
+    return await list_sellers(session, dealer.id, params=params)

@@ -22,6 +22,7 @@ from api.fields import (
     Text200,
     Vin,
 )
+from api.paging import PageFields
 
 ProductKind = Literal["service", "insurance"]
 # Strict: "12" or 12.0 or true are not prices; a client sending them has a bug to hear about.
@@ -196,11 +197,8 @@ class ProposalDetail(ProposalOut):
     status_source: Literal["workflow", "read_model"]
 
 
-class ProposalPage(BaseModel):
+class ProposalPage(PageFields):
     items: list[ProposalOut]
-    total: int
-    page: int
-    page_size: int
 
 
 class SellerProfile(BaseModel):
@@ -212,11 +210,8 @@ class SellerProfile(BaseModel):
     last_used_at: datetime
 
 
-class SellerPage(BaseModel):
+class SellerPage(PageFields):
     items: list[SellerProfile]
-    total: int
-    page: int
-    page_size: int
 
 
 # --- face to face -----------------------------------------------------------------------------

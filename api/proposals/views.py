@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import ApiError
-from api.paging import fetch_page
+from api.paging import Keyset, PageParams, fetch_page
 from api.proposals.schemas import (
     AddressOut,
     BuyerOut,
@@ -22,6 +24,7 @@ from api.proposals.schemas import (
     VehicleOut,
 )
 from db.models import Proposal, Seller
+from db.search_text import compact, needle_words
 from statemachines.proposal import ProposalMachine, from_read_model
 from workflows.proposal_contract import ProposalStatus
 
@@ -125,68 +128,57 @@ def proposal_detail(row: Proposal, status: ProposalStatus | None, now: datetime)
     return ProposalDetail(**base, allowed_events=status.allowed_events, status_source="workflow")
 
 
-def _search_condition(q: str) -> ColumnElement[bool]:
-    """Case-insensitive substring match on the buyer, the vehicle and the contract number.
+PROPOSALS = Keyset("proposals", (Proposal.created_at, Proposal.id))
+SELLERS = Keyset("sellers", (Seller.last_used_at, Seller.id))
 
-    lower() + LIKE behaves the same on SQLite and PostgreSQL (ILIKE is PostgreSQL only).
-    A registration typed without dashes ("AB123CD") still finds "AB-123-CD".
-    SQLite's lower() only folds ASCII, so the term is also matched as typed: "Émile" finds
-    "Émile" everywhere, "émile" finds it on PostgreSQL only.
+
+def search_condition(q: str) -> ColumnElement[bool] | None:
+    """Each word of `q`, normalized, somewhere in the proposal's `search_text`.
+
+    Case, accents and word order do not matter ("dubois lea" finds Léa Dubois); a plate or
+    mobile typed with or without separators finds it too (the text holds both forms).
+    None when `q` has no word. LIKE wildcards in `q` are matched literally.
     """
-    typed = q.strip()
-    term = typed.lower()
-    columns = [
-        Proposal.buyer_first_name,
-        Proposal.buyer_last_name,
-        Proposal.buyer_first_name + " " + Proposal.buyer_last_name,
-        Proposal.buyer_email,
-        Proposal.vehicle_registration,
-        Proposal.vehicle_vin,
-        Proposal.vehicle_make,
-        Proposal.vehicle_model,
-        Proposal.contract_number,
-    ]
-    conditions = [func.lower(column).contains(term, autoescape=True) for column in columns]
-    if typed != term:
-        conditions += [column.contains(typed, autoescape=True) for column in columns]
-    compact = "".join(ch for ch in term if ch not in " -")
-    if compact:
-        conditions.append(
-            func.lower(func.replace(Proposal.vehicle_registration, "-", "")).contains(
-                compact, autoescape=True
-            )
-        )
-    return or_(*conditions)
+    words = needle_words(q)
+    if not words:
+        return None
+    every_word = and_(*(Proposal.search_text.contains(word, autoescape=True) for word in words))
+    whole = compact(q)
+    if len(words) > 1 and whole:
+        # "AB 123 CD", "06 12 34 56 78": the words run together also count.
+        return or_(every_word, Proposal.search_text.contains(whole, autoescape=True))
+    return every_word
+
+
+def proposals_query(dealer_id: uuid.UUID, *, states: Sequence[str] = (), q: str | None = None) -> Select[Any]:
+    """The dealer's proposals matching the filters, unordered (the keyset orders them)."""
+    query: Select[Any] = select(Proposal).where(Proposal.dealer_id == dealer_id)
+    if states:
+        query = query.where(Proposal.state.in_(sorted(set(states))))
+    condition = search_condition(q) if q else None
+    if condition is not None:
+        query = query.where(condition)
+    return query
 
 
 async def list_proposals(
     session: AsyncSession,
     dealer_id: uuid.UUID,
     *,
-    state: str | None,
+    states: Sequence[str] = (),
     q: str | None,
-    page: int,
-    page_size: int,
+    params: PageParams,
 ) -> ProposalPage:
-    query: Select[Proposal] = select(Proposal).where(Proposal.dealer_id == dealer_id)
-    if state is not None:
-        query = query.where(Proposal.state == state)
-    if q and q.strip():
-        query = query.where(_search_condition(q))
-    # The id breaks ties so paging is stable when two proposals share a timestamp.
-    query = query.order_by(Proposal.created_at.desc(), Proposal.id.desc())
-    found = await fetch_page(session, query, page, page_size)
-    return ProposalPage(
-        items=[proposal_out(row) for row in found.items], total=found.total, page=page, page_size=page_size
+    found = await fetch_page(session, proposals_query(dealer_id, states=states, q=q), PROPOSALS, params)
+    return ProposalPage.model_validate(
+        {**found.__dict__, "items": [proposal_out(row) for row in found.items]}
     )
 
 
-async def list_sellers(
-    session: AsyncSession, dealer_id: uuid.UUID, *, page: int, page_size: int
-) -> SellerPage:
-    query = (
-        select(Seller)
-        .where(Seller.dealer_id == dealer_id)
-        .order_by(Seller.last_used_at.desc(), Seller.name, Seller.id)
-    )
-    return SellerPage.model_validate(await fetch_page(session, query, page, page_size), from_attributes=True)
+def sellers_query(dealer_id: uuid.UUID) -> Select[Any]:
+    return select(Seller).where(Seller.dealer_id == dealer_id)
+
+
+async def list_sellers(session: AsyncSession, dealer_id: uuid.UUID, *, params: PageParams) -> SellerPage:
+    found = await fetch_page(session, sellers_query(dealer_id), SELLERS, params)
+    return SellerPage.model_validate(found, from_attributes=True)

@@ -148,6 +148,13 @@ async def test_retry_outcomes_are_audited_and_logged(
     audit = (await client.get("/api/v1/adv/audit?page_size=2", headers=tokens.adv)).json()
     assert audit["total"] == 5 and len(audit["items"]) == 2
     assert audit["items"][0]["result"] == "not_running"  # newest first
+    # The same log by cursor: the rest, in order, without overlap.
+    shown = [e["id"] for e in audit["items"]]
+    while audit["next_cursor"]:
+        params = {"page_size": 2, "cursor": audit["next_cursor"]}
+        audit = (await client.get("/api/v1/adv/audit", params=params, headers=tokens.adv)).json()
+        shown += [e["id"] for e in audit["items"]]
+    assert shown == [str(e.id) for e in sorted(entries, key=lambda e: (e.at, e.id), reverse=True)]
 
 
 async def test_listing_retry_needs_a_listing_in_the_database(

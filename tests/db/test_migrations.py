@@ -11,7 +11,7 @@ from database_template import DatabaseTemplate
 from sqlalchemy import inspect, text
 
 from carflow.settings import Settings
-from db.migrate import current_revision, head_revision, upgrade
+from db.migrate import current_revision, head_revision, include_object, upgrade
 from db.models import Base
 from db.session import create_engine
 from support import PG_URL, make_settings
@@ -42,7 +42,10 @@ async def _model_diff(settings: Settings) -> list:
     try:
         async with engine.connect() as conn:
             return await conn.run_sync(
-                lambda sync: compare_metadata(MigrationContext.configure(sync), Base.metadata)
+                lambda sync: compare_metadata(
+                    MigrationContext.configure(sync, opts={"include_object": include_object}),
+                    Base.metadata,
+                )
             )
     finally:
         await engine.dispose()
@@ -125,3 +128,90 @@ async def test_the_per_test_template_copy_is_the_migrated_schema(
     assert await current_revision(settings) == head_revision(settings)
     assert await _tables(settings) >= EXPECTED_TABLES
     assert await _model_diff(settings) == []
+
+
+async def test_0007_backfills_the_search_columns_of_existing_rows(settings: Settings) -> None:
+    """Rows written before 0007 are found by the new search: their normalized text is filled."""
+    import uuid
+    from datetime import UTC, date, datetime
+
+    import sqlalchemy as sa
+
+    await upgrade(settings, "0006")
+    engine = create_engine(settings)
+    ids = {name: uuid.uuid4() for name in ("dealer", "proposal", "owner", "inspection", "listing")}
+    given = {
+        "dealers": {"id": ids["dealer"], "name": "Garage"},
+        "proposals": {
+            "id": ids["proposal"],
+            "dealer_id": ids["dealer"],
+            "buyer_first_name": "Léa",
+            "buyer_last_name": "Dubois",
+            "buyer_mobile": "+33698765432",
+            "buyer_city": "Besançon",
+            "vehicle_registration": "AB-123-CD",
+        },
+        "owners": {"id": ids["owner"]},
+        "inspections": {
+            "id": ids["inspection"],
+            "owner_id": ids["owner"],
+            "vehicle_make": "Citroën",
+            "vehicle_model": "Berlingo Électrique",
+        },
+        "listings": {
+            "id": ids["listing"],
+            "inspection_id": ids["inspection"],
+            "owner_id": ids["owner"],
+            "location": "Saint-Étienne",
+        },
+    }
+
+    def fill(column: sa.Column) -> object:
+        # Any value of the column's type for what the test does not care about.
+        python_type = column.type.python_type if not isinstance(column.type, sa.Uuid) else uuid.UUID
+        return {
+            str: "x" + uuid.uuid4().hex[:8],
+            int: 0,
+            bool: False,
+            datetime: datetime(2026, 1, 1, tzinfo=UTC),
+            date: date(2020, 1, 1),
+            uuid.UUID: uuid.uuid4(),
+        }[python_type]
+
+    def insert(sync) -> None:  # noqa: ANN001
+        metadata = sa.MetaData()
+        metadata.reflect(sync, only=list(given))
+        for name, values in given.items():
+            table = metadata.tables[name]
+            row = {c.name: fill(c) for c in table.columns if not c.nullable and c.name not in values}
+            row.update(values)
+            if sync.dialect.name == "sqlite":  # reflected as CHAR(32): the app's Uuid storage
+                row = {k: v.hex if isinstance(v, uuid.UUID) else v for k, v in row.items()}
+            sync.execute(table.insert().values(**row))
+
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(insert)
+    finally:
+        await engine.dispose()
+    await upgrade(settings)
+
+    from db.models import Listing, Proposal
+
+    engine = create_engine(settings)
+    try:
+        async with engine.connect() as conn:
+            text_ = await conn.scalar(sa.select(Proposal.search_text).where(Proposal.id == ids["proposal"]))
+            keys = (
+                await conn.execute(
+                    sa.select(Listing.make_key, Listing.model_key, Listing.location_key).where(
+                        Listing.id == ids["listing"]
+                    )
+                )
+            ).one()
+    finally:
+        await engine.dispose()
+    assert text_ is not None
+    for word in ("lea", "dubois", "besancon", "0698765432", "ab123cd"):
+        assert word in text_.split(), (word, text_)
+    assert tuple(keys) == ("citroen", "berlingo electrique", "saint-etienne")

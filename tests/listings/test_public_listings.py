@@ -157,6 +157,13 @@ async def test_paging(client: httpx.AsyncClient, insert_listing: Insert) -> None
     assert (await search(client, page=3))["items"] == []
     html = (await client.get("/annonces")).text
     assert "Page 1 sur 2" in html and 'rel="next"' in html
+    # "Page suivante" carries a cursor (stable while listings are published meanwhile).
+    link = html.split('" rel="next"')[0].rsplit('href="', 1)[1].replace("&amp;", "&")
+    assert "cursor=" in link
+    await insert_listing(published_at=NOW + timedelta(days=1))
+    html = (await client.get(link)).text
+    assert "Page 2" in html and 'rel="next"' not in html
+    assert [html.count(f"/annonces/{r.id}") for r in rows] == [0] * 20 + [1] * 5
 
 
 @pytest.mark.parametrize(
@@ -182,3 +189,62 @@ async def test_bad_search_page_input_is_explained_in_french(client: httpx.AsyncC
     assert response.status_code == 422
     assert "Indiquez un prix maximum en euros" in response.text
     assert (await client.get("/api/v1/listings/not-a-uuid")).status_code == 422
+
+
+async def test_filters_ignore_accents_and_case(client: httpx.AsyncClient, insert_listing: Insert) -> None:
+    citroen = await insert_listing(make="Citroën", model="Berlingo Électrique", location="Besançon")
+    await insert_listing(make="Peugeot", model="e-208", location="Paris")
+    for params in (
+        {"make": "citroen"},
+        {"make": "CITROËN"},
+        {"model": "electrique"},
+        {"location": "besancon"},
+        {"make": "citroen", "location": "BESANÇON"},
+    ):
+        assert [i["id"] for i in (await search(client, **params))["items"]] == [str(citroen.id)], params
+    assert (await search(client, make="citroen", location="paris"))["items"] == []
+    page = await client.get("/annonces", params={"marque": "citroen"})
+    assert f"/annonces/{citroen.id}" in page.text
+
+
+async def test_sort_by_price(client: httpx.AsyncClient, insert_listing: Insert) -> None:
+    rows = [await insert_listing(price_cents=p) for p in (500_000, 1_000_000, 2_000_000)]
+    ascending = [i["id"] for i in (await search(client, sort="price_asc"))["items"]]
+    assert ascending == [str(r.id) for r in rows]
+    assert [i["id"] for i in (await search(client, sort="price_desc"))["items"]] == ascending[::-1]
+    first = await search(client, sort="price_asc", page_size=2)
+    rest = await search(client, sort="price_asc", page_size=2, cursor=first["next_cursor"])
+    assert [i["id"] for i in first["items"] + rest["items"]] == ascending
+    # A cursor of one order is refused by another.
+    other = await client.get("/api/v1/listings", params={"sort": "newest", "cursor": first["next_cursor"]})
+    assert (other.status_code, other.json()["error"]["code"]) == (422, "invalid_cursor")
+
+
+async def test_cursor_is_stable_while_listings_are_published(
+    client: httpx.AsyncClient, insert_listing: Insert
+) -> None:
+    rows = [await insert_listing(published_at=NOW - timedelta(hours=i)) for i in range(5)]
+    first = await search(client, page_size=2)
+    await insert_listing(published_at=NOW + timedelta(hours=1))  # newer: page 1 shifts, not page 2
+    second = await search(client, page_size=2, cursor=first["next_cursor"])
+    third = await search(client, page_size=2, cursor=second["next_cursor"])
+    shown = [i["id"] for i in first["items"] + second["items"] + third["items"]]
+    assert shown == [str(r.id) for r in rows] and third["next_cursor"] is None
+    assert (second["page"], second["total"]) == (None, 6)
+    bad = await client.get("/annonces", params={"cursor": "nope"})
+    assert bad.status_code == 422 and "relancez la recherche" in bad.text
+
+
+@pytest.mark.parametrize(
+    ("params", "code", "parameter"),
+    [
+        ([("marque", "peugeot")], "unknown_parameter", "marque"),  # the page's name, not the API's
+        ([("make", "a"), ("make", "b")], "repeated_parameter", "make"),
+        ([("sort", "cheapest")], "validation_error", None),
+    ],
+)
+async def test_bad_search_parameters_are_422(client: httpx.AsyncClient, params, code, parameter) -> None:  # noqa: ANN001
+    response = await client.get("/api/v1/listings", params=params)
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == code and error.get("parameter") == parameter
