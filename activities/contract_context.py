@@ -18,9 +18,11 @@ KIND_LABELS = {
 }
 
 
-def contract_context(proposal: Proposal, dealer: Dealer) -> dict[str, Any]:
+def contract_context(proposal: Proposal, dealer: Dealer, *, in_person: bool = False) -> dict[str, Any]:
+    """`in_person`: signed face to face at the dealer's (what the attestation says depends on it)."""
     rule = WITHDRAWAL_RULES[proposal.product_kind]
     return {
+        "in_person": in_person,
         "contract_number": proposal.contract_number,
         "product_label": proposal.product_label,
         "product_code": proposal.product_code,

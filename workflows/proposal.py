@@ -28,8 +28,10 @@ with workflow.unsafe.imports_passed_through():
         ACTIVITY_CREATE_ENVELOPE,
         ACTIVITY_EMAIL,
         ACTIVITY_FINALIZE_SIGNATURE,
+        ACTIVITY_PREPARE_SIGNING,
         ACTIVITY_PROJECT,
         ACTIVITY_SIGNING_CODE,
+        PATCH_REVIEWED_PDF,
         PATCH_SIGNATURE_ENVELOPE,
         PATCH_SIGNING_EFFECTS,
         SIGNAL_PROVIDER_EVENT,
@@ -37,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         CreateEnvelopeInput,
         EventRequest,
         FinalizeSignature,
+        PrepareSigning,
         ProposalEmail,
         ProposalProjection,
         ProposalStart,
@@ -71,6 +74,13 @@ SIGNING_EFFECTS: dict[str, list[tuple[str, str]]] = {
         ("dealer_sale_notice", "dealer"),
     ],
     ProposalEvent.START_IN_PERSON: [("signing_code", "buyer_sms")],
+}
+
+# Signing starts (behind PATCH_REVIEWED_PDF): the worker renders the contract to review and,
+# remotely at a provider, creates the envelope. The effect's recipient says how it is signed.
+PREPARES_SIGNING: dict[str, str] = {
+    ProposalEvent.ACCEPT: "remote",
+    ProposalEvent.START_IN_PERSON: "in_person",
 }
 
 
@@ -155,7 +165,13 @@ class ProposalWorkflow(LifecycleWorkflow[ProposalMachine, ProposalStatus]):
                 # A fresh key per SMS code (a new code each time signing starts in person).
                 suffix = str(workflow.uuid4()) if kind == "signing_code" else "1"
                 self.effects.append(self._effect(kind, suffix, recipient))
-        if event == ProposalEvent.ACCEPT and workflow.patched(PATCH_SIGNATURE_ENVELOPE):
+        if event in PREPARES_SIGNING and workflow.patched(PATCH_REVIEWED_PDF):
+            # Envelopes of earlier attempts no longer count: their callbacks are ignored.
+            self.envelope_id = None
+            self.effects.append(
+                self._effect("prepare_signing", str(workflow.uuid4()), PREPARES_SIGNING[event])
+            )
+        elif event == ProposalEvent.ACCEPT and workflow.patched(PATCH_SIGNATURE_ENVELOPE):
             # Envelopes of earlier attempts no longer count: their callbacks are ignored.
             self.envelope_id = None
             self.effects.append(
@@ -182,6 +198,16 @@ class ProposalWorkflow(LifecycleWorkflow[ProposalMachine, ProposalStatus]):
                 retry_policy=EMAIL_RETRY,
                 summary="signed contract and general conditions (PDF)",
             )
+        elif effect.kind == "prepare_signing":
+            envelope_id = await workflow.execute_activity(
+                ACTIVITY_PREPARE_SIGNING,
+                PrepareSigning(proposal_id, in_person=effect.recipient == "in_person"),
+                start_to_close_timeout=timedelta(minutes=3),
+                retry_policy=ENVELOPE_RETRY,
+                summary="contract to review (PDF) and, remotely, the e-signature envelope",
+            )
+            if envelope_id:
+                self.envelope_id = envelope_id
         elif effect.kind == "signature_envelope":
             self.envelope_id = await workflow.execute_activity(
                 ACTIVITY_CREATE_ENVELOPE,
