@@ -41,6 +41,10 @@ class SignatureAudit:
     user_agent: str
     document_sha256: str  # of the contract PDF the buyer reviewed
     method: str = "Signature électronique simple (nom saisi par le signataire)"
+    # How the signer was identified, as the audit page states it (activities/signing.py).
+    identification: str = ""
+    # local | sms_code | docusign: whose IP and browser the audit records.
+    method_key: str = "local"
 
 
 def append_pages(document: bytes, extra: bytes) -> bytes:

@@ -27,6 +27,7 @@ from workflows.proposal_contract import (
     ACTIVITY_FINALIZE_SIGNATURE,
     ACTIVITY_SIGNING_CODE,
     FinalizeSignature,
+    SignatureAuditData,
     SigningCodeRequest,
 )
 
@@ -91,6 +92,8 @@ class SigningActivities(DatabaseActivities):
                 # Of the very bytes appended: the pages before the audit are the reviewed PDF.
                 document_sha256=sha256_hex(reviewed),
                 method=METHOD_LABELS.get(method, method),
+                identification=identification(method, proposal, audit_data),
+                method_key=method,
             )
             proposal.signed_pdf_sha256 = await documents.signed_contract(proposal, dealer, audit, reviewed)
             proposal.signature_method = method
@@ -155,6 +158,27 @@ class SigningActivities(DatabaseActivities):
                 context={"text": text},
             )
         )
+
+
+def identification(method: str, proposal: Proposal, audit: SignatureAuditData | None) -> str:
+    """How the signer was identified, in the audit page's words: only what happened."""
+    if method == "sms_code":
+        digits = "".join(c for c in proposal.buyer_mobile if c.isdigit())
+        return (
+            "En rendez-vous chez le distributeur : code à usage unique envoyé par SMS au mobile du "
+            f"souscripteur (se terminant par {digits[-2:]}), lu par le souscripteur et saisi par le vendeur "
+            "sur son écran."
+        )
+    if method == "docusign":
+        return (
+            "Par DocuSign : le signataire a ouvert le lien de signature reçu à son adresse email "
+            f"({proposal.buyer_email}) et signé sur la page de DocuSign."
+        )
+    typed = audit.signer_name if audit and audit.signer_name else "—"
+    return (
+        f"À distance, sur sa page personnelle (lien reçu à {proposal.buyer_email}) : nom complet saisi "
+        f"par le signataire (« {typed} »), avec son adresse IP et son navigateur."
+    )
 
 
 METHOD_LABELS = {

@@ -15,6 +15,7 @@ from activities.documents import DocumentRenderer, SignatureAudit
 from db.documents import DocumentStore, sha256_hex
 
 CONTRACT = {
+    "in_person": False,
     "contract_number": "CF0012345678",
     "product_label": "Extension de garantie 24 mois",
     "product_code": "GAR24",

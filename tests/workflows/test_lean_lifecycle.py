@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 
+import pypdf
 from history_costs import history_costs
 from proposal_harness import Proposals, fire, record_history, status
 
+from db.documents import DocumentStore
 from support import Sink
 from workflows.proposal_contract import EventRequest, ProposalStatus, SignatureAuditData
+
+
+def pdf_text(data: bytes) -> str:
+    return " ".join(" ".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages).split())
 
 
 async def signed_remotely(proposals: Proposals, sink: Sink):  # noqa: ANN201
@@ -37,6 +44,11 @@ async def test_a_remotely_signed_proposal_stays_within_its_history_budget(
     handle = await signed_remotely(proposals, sink)
     costs = history_costs(json.loads((await handle.fetch_history()).to_json()))
     print("remote signed proposal:", costs)
+    row = await proposals.row(handle)
+    signed = pdf_text(DocumentStore(proposals.settings.documents_dir).get(row.signed_pdf_sha256 or "") or b"")
+    assert "depuis l'envoi de la proposition" in signed and "nom complet saisi par le signataire" in signed
+    subjects = sink.subjects()
+    assert "Bienvenue : votre entretien 24 mois est actif" in subjects
     assert len([m for m in sink.messages() if m["To"] == "marie@example.com"]) == 3  # sent, signed, welcome
     await record_history(handle, "i11_reviewed_pdf_remote_signed")
 
@@ -57,4 +69,8 @@ async def test_face_to_face_signing_renders_the_contract_in_the_worker(
     row = await proposals.row(handle)
     assert row.contract_pdf_sha256 and row.signed_pdf_sha256 and row.conditions_pdf_sha256
     assert row.signature_method == "sms_code"
+    signed = pdf_text(DocumentStore(proposals.settings.documents_dir).get(row.signed_pdf_sha256) or b"")
+    assert "à la signature, comme attesté sur l'écran du vendeur" in signed
+    assert "depuis l'envoi de la proposition" not in signed
+    assert "code à usage unique envoyé par SMS au mobile" in signed
     await record_history(handle, "i11_reviewed_pdf_in_person_signed")
