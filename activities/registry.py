@@ -35,6 +35,7 @@ def build_activities(
         email.send_proposal_email,
         records.project_proposal,
         signing.finalize_signature,
+        signing.complete_signature,
         signing.send_signing_code,
         signature.create_signature_envelope,
         signature.prepare_signing,

@@ -24,8 +24,10 @@ from carflow.settings import Settings
 from db.documents import DocumentStore, sha256_hex
 from db.models import Dealer, Proposal, SigningCode
 from workflows.proposal_contract import (
+    ACTIVITY_COMPLETE_SIGNATURE,
     ACTIVITY_FINALIZE_SIGNATURE,
     ACTIVITY_SIGNING_CODE,
+    CompleteSignature,
     FinalizeSignature,
     SignatureAuditData,
     SigningCodeRequest,
@@ -99,6 +101,16 @@ class SigningActivities(DatabaseActivities):
             proposal.signature_method = method
             await session.commit()
             return proposal.signed_pdf_sha256
+
+    @activity.defn(name=ACTIVITY_COMPLETE_SIGNATURE)
+    async def complete_signature(self, data: CompleteSignature) -> str:
+        """The signed documents, then the signature's emails: one activity, still exactly
+        once (the documents are made once, each email is sent once by its key), so a retry
+        after a partial failure does only what is left."""
+        digest = await self.finalize_signature(data.documents)
+        for email in data.emails:
+            await self.email.send_proposal_email(email)
+        return digest
 
     @activity.defn(name=ACTIVITY_SIGNING_CODE)
     async def send_signing_code(self, data: SigningCodeRequest) -> None:

@@ -43,7 +43,8 @@ async def contract_ready(client, token: str) -> bytes:  # noqa: ANN001
     async def fetch():  # noqa: ANN202
         return await client.get(f"/api/v1/buyer/{token}/contract.pdf")
 
-    answer = await eventually(fetch, lambda r: r.status_code != 202)
+    # The first rendering in a process loads WeasyPrint and its fonts: seconds on a busy box.
+    answer = await eventually(fetch, lambda r: r.status_code != 202, timeout_s=90)
     assert answer.status_code == 200, answer.text
     return answer.content
 

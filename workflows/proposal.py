@@ -25,6 +25,7 @@ with workflow.unsafe.imports_passed_through():
         new_proposal,
     )
     from workflows.proposal_contract import (
+        ACTIVITY_COMPLETE_SIGNATURE,
         ACTIVITY_CREATE_ENVELOPE,
         ACTIVITY_EMAIL,
         ACTIVITY_FINALIZE_SIGNATURE,
@@ -36,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         PATCH_SIGNING_EFFECTS,
         SIGNAL_PROVIDER_EVENT,
         WORKFLOW_TYPE,
+        CompleteSignature,
         CreateEnvelopeInput,
         EventRequest,
         FinalizeSignature,
@@ -160,12 +162,20 @@ class ProposalWorkflow(LifecycleWorkflow[ProposalMachine, ProposalStatus]):
     def _queue_effects(self, event: str) -> None:
         # The order of the `workflow.patched` calls and of the uuid4 draws is part of the
         # recorded histories: keep it.
-        if event in SIGNING_EFFECTS and workflow.patched(PATCH_SIGNING_EFFECTS):
-            for kind, recipient in SIGNING_EFFECTS[event]:
+        # A lean run (PATCH_LEAN_LIFECYCLE) has every later behaviour without asking the older
+        # patches: each patch id costs a marker and a search-attribute upsert in history.
+        lean = self._lean()
+        if event in SIGNING_EFFECTS and (lean or workflow.patched(PATCH_SIGNING_EFFECTS)):
+            effects = SIGNING_EFFECTS[event]
+            if event == ProposalEvent.SIGN and lean:
+                # The documents, then the three emails, in one activity (each email sent
+                # once by its own key, the same keys as one by one).
+                effects = [("complete_signature", "buyer, dealer")]
+            for kind, recipient in effects:
                 # A fresh key per SMS code (a new code each time signing starts in person).
                 suffix = str(workflow.uuid4()) if kind == "signing_code" else "1"
                 self.effects.append(self._effect(kind, suffix, recipient))
-        if event in PREPARES_SIGNING and workflow.patched(PATCH_REVIEWED_PDF):
+        if event in PREPARES_SIGNING and (lean or workflow.patched(PATCH_REVIEWED_PDF)):
             # Envelopes of earlier attempts no longer count: their callbacks are ignored.
             self.envelope_id = None
             self.effects.append(
@@ -191,9 +201,7 @@ class ProposalWorkflow(LifecycleWorkflow[ProposalMachine, ProposalStatus]):
         if effect.kind == "finalize_signature":
             await workflow.execute_activity(
                 ACTIVITY_FINALIZE_SIGNATURE,
-                FinalizeSignature(
-                    proposal_id, self.machine.model.signed_at or workflow.now(), self.signature_audit
-                ),
+                self._finalize_input(),
                 start_to_close_timeout=DOCUMENTS_TIMEOUT,
                 retry_policy=EMAIL_RETRY,
                 summary="signed contract and general conditions (PDF)",
@@ -216,6 +224,20 @@ class ProposalWorkflow(LifecycleWorkflow[ProposalMachine, ProposalStatus]):
                 retry_policy=ENVELOPE_RETRY,
                 summary="e-signature envelope for the buyer",
             )
+        elif effect.kind == "complete_signature":
+            await workflow.execute_activity(
+                ACTIVITY_COMPLETE_SIGNATURE,
+                CompleteSignature(
+                    self._finalize_input(),
+                    [
+                        ProposalEmail(proposal_id, kind, recipient, self._effect(kind, "1", recipient).key)
+                        for kind, recipient in SIGNING_EFFECTS[ProposalEvent.SIGN][1:]
+                    ],
+                ),
+                start_to_close_timeout=DOCUMENTS_TIMEOUT + timedelta(minutes=1),
+                retry_policy=EMAIL_RETRY,
+                summary="signed contract (PDF), then the buyer's emails and the dealer's notice",
+            )
         elif effect.kind == "signing_code":
             await workflow.execute_activity(
                 ACTIVITY_SIGNING_CODE,
@@ -232,6 +254,11 @@ class ProposalWorkflow(LifecycleWorkflow[ProposalMachine, ProposalStatus]):
                 retry_policy=EMAIL_RETRY,
                 summary=f"{effect.kind} to the {effect.recipient}",
             )
+
+    def _finalize_input(self) -> FinalizeSignature:
+        return FinalizeSignature(
+            self.start.proposal_id, self.machine.model.signed_at or workflow.now(), self.signature_audit
+        )
 
     # --- what the world sees ------------------------------------------------------------------
 

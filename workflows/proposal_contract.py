@@ -179,3 +179,14 @@ PATCH_REVIEWED_PDF = "reviewed-pdf-v1"
 class PrepareSigning:
     proposal_id: str
     in_person: bool = False  # face to face at the dealer's: no envelope, the SMS code signs
+
+
+# The signature's effects in one activity (lean histories): the signed documents, then the
+# buyer's two emails and the dealer's notice, each email sent once by its own key.
+ACTIVITY_COMPLETE_SIGNATURE = "complete_signature"
+
+
+@dataclass
+class CompleteSignature:
+    documents: FinalizeSignature
+    emails: list[ProposalEmail]
