@@ -20,7 +20,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.logging_interceptor import ActivityLogContext
-from activities.registry import build_activities
+from activities.registry import build_activities, warm_documents
 from carflow.observability import metrics_runtime
 from carflow.settings import ConfigurationError, Settings, load_settings
 from carflow.temporal_client import TemporalUnreachable, connect_with_retry
@@ -78,7 +78,9 @@ async def run(settings: Settings) -> None:
         task_queue=settings.task_queue,
     )
     async with worker:
+        warming = asyncio.create_task(warm_documents(settings))  # the documents the API serves
         await stop.wait()
+        warming.cancel()
         log.info("worker_stopping")
     await engine.dispose()
 

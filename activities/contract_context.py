@@ -18,9 +18,50 @@ KIND_LABELS = {
 }
 
 
-def contract_context(proposal: Proposal, dealer: Dealer) -> dict[str, Any]:
+# The nouns a product label starts with, and their gender, so that subjects read naturally:
+# "votre contrat d'entretien 36 mois est actif", "une extension de garantie 24 mois".
+PRODUCT_NOUNS = {
+    "contrat": False,
+    "entretien": False,
+    "forfait": False,
+    "pack": False,
+    "plan": False,
+    "programme": False,
+    "service": False,
+    "assurance": True,
+    "couverture": True,
+    "extension": True,
+    "formule": True,
+    "garantie": True,
+    "offre": True,
+    "protection": True,
+}
+
+
+def product_context(label: str) -> dict[str, str]:
+    """A product label as a noun phrase in a sentence, with its article and agreement.
+
+    A label that does not start with a known noun (a brand name) is named as a contract:
+    "contrat « Sérénité Plus »".
+    """
+    first, _, rest = label.strip().partition(" ")
+    noun = first.casefold()
+    if noun in PRODUCT_NOUNS and first[1:] == first[1:].lower():
+        phrase, feminine = f"{noun} {rest}".strip(), PRODUCT_NOUNS[noun]
+    else:
+        phrase, feminine = f"contrat « {label.strip()} »", False
+    return {
+        "phrase": phrase,
+        "a": "une" if feminine else "un",
+        "active": "active" if feminine else "actif",
+    }
+
+
+def contract_context(proposal: Proposal, dealer: Dealer, *, in_person: bool = False) -> dict[str, Any]:
+    """`in_person`: signed face to face at the dealer's (what the attestation says depends on it)."""
     rule = WITHDRAWAL_RULES[proposal.product_kind]
     return {
+        "in_person": in_person,
         "contract_number": proposal.contract_number,
         "product_label": proposal.product_label,
         "product_code": proposal.product_code,

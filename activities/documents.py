@@ -1,25 +1,33 @@
-"""Contract documents as PDF (WeasyPrint + Jinja2); db/documents.py stores them by content hash.
+"""Contract documents as PDF (WeasyPrint + Jinja2, in the worker only); db/documents.py
+stores them by content hash.
 
-* the proposal/contract PDF, with every contract datum, that the buyer reviews;
-* the general conditions ("conditions générales") of each product kind;
-* the signed contract: the same contract plus an audit page (timestamps in Europe/Paris,
-  IP, user agent, and the SHA-256 of the exact PDF the buyer reviewed).
+* the proposal/contract PDF, with every contract datum, that the buyer reviews: rendered
+  once when signing starts, and never again;
+* the general conditions ("conditions générales") of each product kind, rendered once per
+  kind and version (`conditions_version`) and shared by every proposal of that kind;
+* the signed contract: the reviewed PDF's own pages, untouched, plus an audit page
+  appended with pypdf (timestamps in Europe/Paris, how the signer was identified, and the
+  SHA-256 of those exact reviewed bytes).
 """
 
 from __future__ import annotations
 
 import asyncio
+import io
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from activities.document_templates import (
+    KINDS,
+    PDF_TEMPLATES,
+    conditions_template,
+    paris_time,
+    pdf_environment,
+)
 
-from carflow.formatting import PARIS
-
-PDF_TEMPLATES = Path(__file__).parent / "templates" / "pdf"
-KINDS = ("service", "insurance")
+__all__ = ["KINDS", "PDF_TEMPLATES", "DocumentRenderer", "SignatureAudit", "append_pages", "paris_time"]
 
 
 @dataclass(frozen=True)
@@ -33,53 +41,58 @@ class SignatureAudit:
     user_agent: str
     document_sha256: str  # of the contract PDF the buyer reviewed
     method: str = "Signature électronique simple (nom saisi par le signataire)"
+    # How the signer was identified, as the audit page states it (activities/signing.py).
+    identification: str = ""
+    # local | sms_code | docusign: whose IP and browser the audit records.
+    method_key: str = "local"
 
 
-def paris_time(moment: datetime | None) -> str:
-    return moment.astimezone(PARIS).strftime("%d/%m/%Y %H:%M:%S (heure de Paris)") if moment else "—"
+def append_pages(document: bytes, extra: bytes) -> bytes:
+    """`document` with the pages of `extra` after its own; its pages are copied, not re-laid out."""
+    from pypdf import PdfReader, PdfWriter
 
-
-def pdf_environment(directory: Path = PDF_TEMPLATES) -> Environment:
-    """The Jinja2 environment of the PDF templates (contracts, reports): HTML is escaped and a
-    missing variable is an error, never a blank in a legal document."""
-    return Environment(
-        loader=FileSystemLoader(directory),
-        autoescape=select_autoescape(enabled_extensions=("html",)),
-        undefined=StrictUndefined,
-    )
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(document)))
+    writer.append(PdfReader(io.BytesIO(extra)))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 class DocumentRenderer:
     def __init__(self, directory: Path = PDF_TEMPLATES) -> None:
+        self.directory = directory
         self.env = pdf_environment(directory)
-        self.env.filters["paris_time"] = paris_time
 
     def _pdf(self, template: str, context: dict[str, Any]) -> bytes:
-        # Imported here: WeasyPrint loads Pango at import, which the API's other routes,
-        # the CLI and the workflow sandbox never need.
+        # Imported here: WeasyPrint loads Pango at import, which the API, the CLI and the
+        # workflow sandbox never need.
         from weasyprint import HTML
 
         html = self.env.get_template(template).render(context)
-        return HTML(string=html, base_url=str(PDF_TEMPLATES)).write_pdf()
+        return HTML(string=html, base_url=str(self.directory)).write_pdf()
 
     def contract(self, contract: dict[str, Any]) -> bytes:
-        return self._pdf("contract.html", {"c": contract, "audit": None})
+        return self._pdf("contract.html", {"c": contract})
 
-    def signed_contract(self, contract: dict[str, Any], audit: SignatureAudit) -> bytes:
-        return self._pdf("contract.html", {"c": contract, "audit": audit})
+    def audit_page(self, contract: dict[str, Any], audit: SignatureAudit) -> bytes:
+        return self._pdf("audit.html", {"c": contract, "audit": audit})
+
+    def signed_contract(self, reviewed: bytes, contract: dict[str, Any], audit: SignatureAudit) -> bytes:
+        """The reviewed PDF, byte for byte in its pages, then the audit page."""
+        return append_pages(reviewed, self.audit_page(contract, audit))
 
     def general_conditions(self, kind: str) -> bytes:
-        if kind not in KINDS:
-            raise ValueError(f"unknown product kind {kind!r}")
-        return self._pdf(f"conditions_{kind}.html", {})
+        return self._pdf(conditions_template(kind), {})
 
-    # Rendering takes about a second of CPU: off the event loop, so the API and the worker
-    # keep serving everyone else meanwhile.
+    # Rendering takes about a second of CPU: off the event loop, so the worker keeps
+    # serving everyone else meanwhile.
     async def contract_async(self, contract: dict[str, Any]) -> bytes:
         return await asyncio.to_thread(self.contract, contract)
 
-    async def signed_contract_async(self, contract: dict[str, Any], audit: SignatureAudit) -> bytes:
-        return await asyncio.to_thread(self.signed_contract, contract, audit)
+    async def signed_contract_async(
+        self, reviewed: bytes, contract: dict[str, Any], audit: SignatureAudit
+    ) -> bytes:
+        return await asyncio.to_thread(self.signed_contract, reviewed, contract, audit)
 
     async def general_conditions_async(self, kind: str) -> bytes:
         return await asyncio.to_thread(self.general_conditions, kind)

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.exceptions import ApplicationError
 
-from activities.contract_context import parties_context
+from activities.contract_context import parties_context, product_context
 from activities.email_types import Attachment, EmailInput
 from carflow.formatting import euros, french_date, french_datetime
 from carflow.links import buyer_token
@@ -48,6 +48,7 @@ async def load_proposal_email(
     context: dict[str, Any] = {
         **parties_context(proposal, dealer),
         "product_label": proposal.product_label,
+        "product": product_context(proposal.product_label),
         "price": euros(proposal.price_cents, always_cents=True),
         "vehicle": f"{proposal.vehicle_make} {proposal.vehicle_model} ({proposal.vehicle_registration})",
         "contract_number": proposal.contract_number,

@@ -7,12 +7,15 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from activities.contract_documents import ContractDocuments
+from activities.document_templates import KINDS
 from activities.documents import DocumentRenderer
 from activities.email import EmailActivities, SmtpMailer
 from activities.email_templates import EmailRenderer
 from activities.listings import ListingActivities
 from activities.records import RecordsActivities
-from activities.signature import SignatureActivities, build_provider
+from activities.signature import build_provider
+from activities.signature_activities import SignatureActivities
 from activities.signing import SigningActivities
 from carflow.settings import Settings
 from db.documents import DocumentStore
@@ -32,10 +35,20 @@ def build_activities(
         email.send_proposal_email,
         records.project_proposal,
         signing.finalize_signature,
+        signing.complete_signature,
         signing.send_signing_code,
         signature.create_signature_envelope,
+        signature.prepare_signing,
         listings.project_listing,
         listings.render_inspection_report,
         listings.send_owner_welcome,
         listings.send_listing_email,
     ]
+
+
+async def warm_documents(settings: Settings) -> None:
+    """Render the general conditions of each kind once (if this version never was), so the
+    API can serve them from the first page load: it makes no PDF itself."""
+    documents = ContractDocuments(DocumentRenderer(), DocumentStore(settings.documents_dir))
+    for kind in KINDS:
+        await documents.general_conditions(kind)

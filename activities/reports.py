@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from activities.documents import PDF_TEMPLATES, pdf_environment
+from activities.document_templates import PDF_TEMPLATES, pdf_environment
 from carflow.formatting import french_date, thousands, vehicle_title
 from db.models import Inspection
 

@@ -21,21 +21,13 @@ from the proposal row.
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ParamSpec, Protocol, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio import activity
-from temporalio.exceptions import ApplicationError
-
-from activities.contract_context import contract_context
-from activities.documents import DocumentRenderer
 from carflow.settings import Settings
-from db.documents import DocumentStore, sha256_hex
-from db.models import Dealer, Proposal
-from workflows.proposal_contract import CreateEnvelopeInput, proposal_workflow_id
+from db.documents import sha256_hex
+from db.models import Proposal
 
 if TYPE_CHECKING:
     from activities.docusign_client import DocuSignClient
@@ -210,70 +202,3 @@ def build_provider(settings: Settings) -> SignatureProvider:
     if settings.signature_provider == "docusign":
         return DocuSignProvider.from_settings(settings)
     return LocalProvider()
-
-
-# --- the activity ----------------------------------------------------------------------
-
-
-class SignatureActivities:
-    def __init__(
-        self,
-        settings: Settings,
-        provider: SignatureProvider,
-        session_factory: async_sessionmaker[AsyncSession],
-        store: DocumentStore | None = None,
-        renderer: DocumentRenderer | None = None,
-    ) -> None:
-        self.settings = settings
-        self.provider = provider
-        self.session_factory = session_factory
-        self.store = store or DocumentStore(settings.documents_dir)
-        self.renderer = renderer or DocumentRenderer()
-
-    @activity.defn(name=ACTIVITY_CREATE_ENVELOPE)
-    async def create_signature_envelope(self, data: CreateEnvelopeInput) -> str:
-        """Create (or find again) the proposal's envelope; returns its id. Idempotent."""
-        where = proposal_workflow_id(data.proposal_id)
-        if not self.provider.remote:
-            return f"local-{data.proposal_id}"  # signing happens on our page: nothing to prepare
-        async with self.session_factory() as session:
-            try:
-                proposal = await session.get(Proposal, uuid.UUID(data.proposal_id))
-            except ValueError:
-                proposal = None
-            if proposal is None:
-                raise ApplicationError(
-                    f"proposal {data.proposal_id} is not in the database",
-                    non_retryable=True,
-                    type="NoSuchProposal",
-                )
-            digest = data.document_sha256 or proposal.contract_pdf_sha256
-            document = self.store.get(digest) if digest else None
-            if document is None and data.document_sha256:
-                raise ApplicationError(
-                    f"contract PDF {data.document_sha256} is not in the document store ({where})",
-                    non_retryable=True,
-                    type="NoSuchDocument",
-                )
-            if document is None:
-                dealer = await session.get(Dealer, proposal.dealer_id)
-                assert dealer is not None
-                document = await self.renderer.contract_async(contract_context(proposal, dealer))
-                proposal.contract_pdf_sha256 = self.store.put(document)
-                await session.commit()
-            request = EnvelopeRequest(
-                proposal_id=data.proposal_id,
-                contract_number=proposal.contract_number,
-                document=document,
-                signer=signer_for(proposal),
-            )
-        try:
-            envelope_id = await self.provider.create_envelope(request)
-        except SignatureProviderError as exc:
-            raise ApplicationError(
-                f"{exc.message} ({where})",
-                non_retryable=not exc.retryable,
-                type=ERROR_PROVIDER_UNAVAILABLE if exc.retryable else ERROR_PROVIDER_REFUSED,
-            ) from None
-        activity.logger.info("signature envelope %s ready for %s", envelope_id, where)
-        return envelope_id

@@ -14,19 +14,22 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.contract_context import contract_context
+from activities.contract_documents import ContractDocuments
 from activities.database import DatabaseActivities
 from activities.documents import DocumentRenderer, SignatureAudit
 from activities.email import EmailActivities
 from activities.email_types import EmailInput
 from carflow.onetime_codes import hash_code
 from carflow.settings import Settings
-from db.documents import DocumentStore
+from db.documents import DocumentStore, sha256_hex
 from db.models import Dealer, Proposal, SigningCode
 from workflows.proposal_contract import (
+    ACTIVITY_COMPLETE_SIGNATURE,
     ACTIVITY_FINALIZE_SIGNATURE,
     ACTIVITY_SIGNING_CODE,
+    CompleteSignature,
     FinalizeSignature,
+    SignatureAuditData,
     SigningCodeRequest,
 )
 
@@ -66,17 +69,21 @@ class SigningActivities(DatabaseActivities):
 
     @activity.defn(name=ACTIVITY_FINALIZE_SIGNATURE)
     async def finalize_signature(self, data: FinalizeSignature) -> str:
-        """Render and store the signed contract and the general conditions; their digests
-        go into the proposal row. Idempotent: a retry finds them and stops."""
+        """The signed contract: the reviewed PDF's bytes plus the audit page, stored with the
+        general conditions' digest in the proposal row. Idempotent: a retry finds it and stops."""
+        documents = ContractDocuments(self.renderer, self.store)
         async with self.session_factory() as session:
             proposal, dealer = await self._load(session, data.proposal_id)
             if proposal.signed_pdf_sha256 and proposal.conditions_pdf_sha256:
                 return proposal.signed_pdf_sha256
-            context = contract_context(proposal, dealer)
-            if proposal.contract_pdf_sha256 is None:
-                proposal.contract_pdf_sha256 = self.store.put(await self.renderer.contract_async(context))
             audit_data = data.audit
             method = audit_data.method if audit_data else "local"
+            # Signing started before the worker prepared documents (older workflows): the
+            # contract is rendered here, still in the worker.
+            await documents.prepare(proposal, dealer, in_person=method == "sms_code")
+            assert proposal.contract_pdf_sha256 is not None
+            reviewed = self.store.get(proposal.contract_pdf_sha256)
+            assert reviewed is not None
             audit = SignatureAudit(
                 signer_name=(audit_data.signer_name if audit_data and audit_data.signer_name else None)
                 or f"{proposal.buyer_first_name} {proposal.buyer_last_name}",
@@ -84,19 +91,26 @@ class SigningActivities(DatabaseActivities):
                 reviewed_at=(audit_data.reviewed_at if audit_data else None) or proposal.contract_reviewed_at,
                 ip=(audit_data.ip if audit_data else None) or "—",
                 user_agent=(audit_data.user_agent if audit_data else None) or "—",
-                document_sha256=(audit_data.document_sha256 if audit_data else None)
-                or proposal.contract_pdf_sha256,
+                # Of the very bytes appended: the pages before the audit are the reviewed PDF.
+                document_sha256=sha256_hex(reviewed),
                 method=METHOD_LABELS.get(method, method),
+                identification=identification(method, proposal, audit_data),
+                method_key=method,
             )
-            proposal.signed_pdf_sha256 = self.store.put(
-                await self.renderer.signed_contract_async(context, audit)
-            )
-            proposal.conditions_pdf_sha256 = self.store.put(
-                await self.renderer.general_conditions_async(proposal.product_kind)
-            )
+            proposal.signed_pdf_sha256 = await documents.signed_contract(proposal, dealer, audit, reviewed)
             proposal.signature_method = method
             await session.commit()
             return proposal.signed_pdf_sha256
+
+    @activity.defn(name=ACTIVITY_COMPLETE_SIGNATURE)
+    async def complete_signature(self, data: CompleteSignature) -> str:
+        """The signed documents, then the signature's emails: one activity, still exactly
+        once (the documents are made once, each email is sent once by its key), so a retry
+        after a partial failure does only what is left."""
+        digest = await self.finalize_signature(data.documents)
+        for email in data.emails:
+            await self.email.send_proposal_email(email)
+        return digest
 
     @activity.defn(name=ACTIVITY_SIGNING_CODE)
     async def send_signing_code(self, data: SigningCodeRequest) -> None:
@@ -156,6 +170,27 @@ class SigningActivities(DatabaseActivities):
                 context={"text": text},
             )
         )
+
+
+def identification(method: str, proposal: Proposal, audit: SignatureAuditData | None) -> str:
+    """How the signer was identified, in the audit page's words: only what happened."""
+    if method == "sms_code":
+        digits = "".join(c for c in proposal.buyer_mobile if c.isdigit())
+        return (
+            "En rendez-vous chez le distributeur : code à usage unique envoyé par SMS au mobile du "
+            f"souscripteur (se terminant par {digits[-2:]}), lu par le souscripteur et saisi par le vendeur "
+            "sur son écran."
+        )
+    if method == "docusign":
+        return (
+            "Par DocuSign : le signataire a ouvert le lien de signature reçu à son adresse email "
+            f"({proposal.buyer_email}) et signé sur la page de DocuSign."
+        )
+    typed = audit.signer_name if audit and audit.signer_name else "—"
+    return (
+        f"À distance, sur sa page personnelle (lien reçu à {proposal.buyer_email}) : nom complet saisi "
+        f"par le signataire (« {typed} »), avec son adresse IP et son navigateur."
+    )
 
 
 METHOD_LABELS = {

@@ -15,7 +15,7 @@ import structlog
 from fastapi import FastAPI, Request, Response
 from temporalio.client import Client
 
-from activities.documents import DocumentRenderer
+from activities.document_templates import pdf_environment
 from api.errors import install_error_handlers
 from api.metrics import install_metrics
 from api.pages import install_page_handlers
@@ -47,7 +47,8 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
     app.state.temporal = TemporalHandle(settings, temporal_client)
-    app.state.documents = DocumentRenderer()
+    # The PDF templates, for the pages that show the same text as HTML (the API makes no PDF).
+    app.state.pdf_templates = pdf_environment()
 
     install_error_handlers(app)
     install_page_handlers(app)

@@ -44,7 +44,8 @@ def install_pending_handler(app: FastAPI) -> None:
         return templates.TemplateResponse(
             request,
             "pending.html",
-            {"refresh_to": back, "seconds": RETRY_AFTER_S},
+            # A document the worker is still making (the contract to review): "en préparation".
+            {"refresh_to": back, "seconds": RETRY_AFTER_S, "preparing": exc.event == "prepare_signing"},
             status_code=202,
             headers={"Cache-Control": "no-store", "Refresh": f"{RETRY_AFTER_S}; url={back}"},
         )

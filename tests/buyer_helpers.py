@@ -35,3 +35,22 @@ def accept_body(**overrides: object) -> dict:
     }
     body.update(overrides)
     return body
+
+
+async def contract_ready(client, token: str) -> bytes:  # noqa: ANN001
+    """The contract to review, once the worker has made it (202 "en préparation" until then)."""
+
+    async def fetch():  # noqa: ANN202
+        return await client.get(f"/api/v1/buyer/{token}/contract.pdf")
+
+    # The first rendering in a process loads WeasyPrint and its fonts: seconds on a busy box.
+    answer = await eventually(fetch, lambda r: r.status_code != 202, timeout_s=90)
+    assert answer.status_code == 200, answer.text
+    return answer.content
+
+
+async def accept_and_review(client, token: str, **overrides: object) -> bytes:  # noqa: ANN001
+    """Accept (bank details, attestation), then open the contract to review as the buyer does."""
+    accepted = await client.post(f"/api/v1/buyer/{token}/accept", json=accept_body(**overrides))
+    assert accepted.status_code == 200, accepted.text
+    return await contract_ready(client, token)

@@ -113,22 +113,24 @@ class Proposals:
         async with self.session_factory() as session:
             session.add(proposal_row(self.settings, dealer_id, proposal_id, kind=kind, created_at=saved_at))
             await session.commit()
+        start = ProposalStart(
+            proposal_id=str(proposal_id),
+            dealer_id=str(dealer_id),
+            contract_number=f"CF{proposal_id.int % 10**10:010d}",
+            kind=kind,
+            saved_at=saved_at,
+            summary="Marie Curie — Peugeot 308 AB-123-CD",
+            send_now=send_now,
+            remind_after_sent_days=reminders[0] if reminders else None,
+            remind_before_expiry_days=reminders[1] if reminders else None,
+        )
         return await self.client.start_workflow(
             WORKFLOW_TYPE,
-            ProposalStart(
-                proposal_id=str(proposal_id),
-                dealer_id=str(dealer_id),
-                contract_number=f"CF{proposal_id.int % 10**10:010d}",
-                kind=kind,
-                saved_at=saved_at,
-                summary="Marie Curie — Peugeot 308 AB-123-CD",
-                send_now=send_now,
-                remind_after_sent_days=reminders[0] if reminders else None,
-                remind_before_expiry_days=reminders[1] if reminders else None,
-            ),
+            start,
             id=proposal_workflow_id(proposal_id),
             task_queue=self.settings.task_queue,
             result_type=ProposalStatus,
+            search_attributes=start.search_attributes(),  # as the API starts it
         )
 
     async def row(self, handle: WorkflowHandle) -> Proposal:

@@ -70,3 +70,9 @@ class LifecycleProjection:
     state: str
     email_failed: bool = False
     email_error: str | None = None
+
+
+# workflow.patched() id of the lean history (issue 11): search attributes upserted only when
+# they change, one durable timer per deadline, projections as local activities, the signed
+# proposal's three emails in one activity. Histories recorded before it replay the old way.
+PATCH_LEAN_LIFECYCLE = "lean-lifecycle-v1"

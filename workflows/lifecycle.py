@@ -36,7 +36,7 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from statemachines.lifecycle import NOT_ALLOWED, Actor, LifecycleMachine, Refusal, TransitionNotAllowed
-    from workflows.contract import QUERY_STATUS, REFUSED_ERROR_TYPE, SIGNAL_RETRY_EMAILS
+    from workflows.contract import PATCH_LEAN_LIFECYCLE, QUERY_STATUS, REFUSED_ERROR_TYPE, SIGNAL_RETRY_EMAILS
 
 StatusT = TypeVar("StatusT")
 MachineT = TypeVar("MachineT", bound=LifecycleMachine)
@@ -119,6 +119,9 @@ class LifecycleWorkflow(ABC, Generic[MachineT, StatusT]):
         """Run the lifecycle to its end; then wait for the handlers still writing."""
         self._publish()
         await self._begin()
+        if self._lean():
+            await self._live_lean()
+            return
         while not (self.machine.ended and not self.effects):
             if self.effects and not self.effect_failed:
                 await self._run_next_effect()
@@ -137,6 +140,47 @@ class LifecycleWorkflow(ABC, Generic[MachineT, StatusT]):
                     await self._deadline_passed()
         # The update that ended the lifecycle may still be writing its projection.
         await workflow.wait_condition(workflow.all_handlers_finished)
+
+    async def _live_lean(self) -> None:
+        """The main loop behind PATCH_LEAN_LIFECYCLE: one durable timer per deadline, started
+        when the deadline is set and restarted only when it moves (a view, an email sent or an
+        update that leaves it where it was does not touch it)."""
+        timer: asyncio.Task[None] | None = None
+        timer_deadline = None
+        while not (self.machine.ended and not self.effects):
+            if self.effects and not self.effect_failed:
+                await self._run_next_effect()
+                continue
+            seen = self.version
+            deadline = self.machine.next_deadline()
+            if deadline is not None and deadline <= workflow.now():
+                async with self.lock:
+                    await self._deadline_passed()
+                continue
+            if deadline != timer_deadline:
+                if timer is not None:
+                    timer.cancel()
+                timer, timer_deadline = None, deadline
+                if deadline is not None:
+                    timer = asyncio.create_task(workflow.sleep(deadline - workflow.now()))
+            due = timer
+
+            def woken(seen: int = seen, due: asyncio.Task[None] | None = due) -> bool:
+                return self._woken(seen) or (due is not None and due.done())
+
+            await workflow.wait_condition(woken)
+            if due is not None and due.done() and self.version == seen:
+                timer, timer_deadline = None, None
+                async with self.lock:
+                    await self._deadline_passed()
+        if timer is not None and not timer.done():
+            timer.cancel()
+        await workflow.wait_condition(workflow.all_handlers_finished)
+
+    def _lean(self) -> bool:
+        """Whether this run keeps the lean history (recorded once per run: histories from
+        before the patch replay the old way)."""
+        return workflow.patched(PATCH_LEAN_LIFECYCLE)
 
     async def _begin(self) -> None:
         """What happens once the workflow has started (a kind may act at once)."""
@@ -256,6 +300,17 @@ class LifecycleWorkflow(ABC, Generic[MachineT, StatusT]):
 
     async def _project(self) -> None:
         self._publish()
+        if self._lean():
+            # Idempotent (the read model keeps the highest version) and quick: a local
+            # activity, one marker in history instead of three events.
+            await workflow.execute_local_activity(
+                self.projection_activity,
+                self._projection(),
+                start_to_close_timeout=PROJECTION_TIMEOUT,
+                retry_policy=PROJECTION_RETRY,
+                summary=f"read model: {self.state}",
+            )
+            return
         await workflow.execute_activity(
             self.projection_activity,
             self._projection(),
@@ -266,7 +321,13 @@ class LifecycleWorkflow(ABC, Generic[MachineT, StatusT]):
 
     def _publish(self) -> None:
         """Search attributes and the UI's current details, for ADV staff."""
-        workflow.upsert_search_attributes(self._search_attributes())
+        attributes = list(self._search_attributes())
+        if self._lean():
+            # Only what changed since the start or the last upsert: one upsert per transition.
+            current = workflow.info().typed_search_attributes
+            attributes = [a for a in attributes if current.get(a.key) != a.value]
+        if attributes:
+            workflow.upsert_search_attributes(attributes)
         lines = [f"**State:** {self.state}", *self._detail_lines()]
         timer = self.machine.next_timer()
         if timer is not None:

@@ -25,19 +25,24 @@ with workflow.unsafe.imports_passed_through():
         new_proposal,
     )
     from workflows.proposal_contract import (
+        ACTIVITY_COMPLETE_SIGNATURE,
         ACTIVITY_CREATE_ENVELOPE,
         ACTIVITY_EMAIL,
         ACTIVITY_FINALIZE_SIGNATURE,
+        ACTIVITY_PREPARE_SIGNING,
         ACTIVITY_PROJECT,
         ACTIVITY_SIGNING_CODE,
         PATCH_REMINDERS,
+        PATCH_REVIEWED_PDF,
         PATCH_SIGNATURE_ENVELOPE,
         PATCH_SIGNING_EFFECTS,
         SIGNAL_PROVIDER_EVENT,
         WORKFLOW_TYPE,
+        CompleteSignature,
         CreateEnvelopeInput,
         EventRequest,
         FinalizeSignature,
+        PrepareSigning,
         ProposalEmail,
         ProposalProjection,
         ProposalStart,
@@ -75,6 +80,13 @@ SIGNING_EFFECTS: dict[str, list[tuple[str, str]]] = {
     ProposalEvent.START_IN_PERSON: [("signing_code", "buyer_sms")],
 }
 
+# Signing starts (behind PATCH_REVIEWED_PDF): the worker renders the contract to review and,
+# remotely at a provider, creates the envelope. The effect's recipient says how it is signed.
+PREPARES_SIGNING: dict[str, str] = {
+    ProposalEvent.ACCEPT: "remote",
+    ProposalEvent.START_IN_PERSON: "in_person",
+}
+
 
 def _update(event: str) -> Any:
     return lifecycle_update(event, EventRequest, ProposalStatus)
@@ -93,8 +105,10 @@ class ProposalWorkflow(LifecycleWorkflow[ProposalMachine, ProposalStatus]):
 
     @workflow.run
     async def run(self, start: ProposalStart) -> ProposalStatus:
-        # Workflows started before reminders existed replay without their timers.
-        if workflow.patched(PATCH_REMINDERS):
+        # Workflows started before reminders existed replay without their timers. A lean run
+        # has them without asking (its marker is the run's first command either way; one
+        # marker less in its history).
+        if self._lean() or workflow.patched(PATCH_REMINDERS):
             model = self.machine.model
             if start.remind_after_sent_days:
                 model.remind_after_sent = timedelta(days=start.remind_after_sent_days)
@@ -159,12 +173,26 @@ class ProposalWorkflow(LifecycleWorkflow[ProposalMachine, ProposalStatus]):
     def _queue_effects(self, event: str) -> None:
         # The order of the `workflow.patched` calls and of the uuid4 draws is part of the
         # recorded histories: keep it.
-        if event in SIGNING_EFFECTS and workflow.patched(PATCH_SIGNING_EFFECTS):
-            for kind, recipient in SIGNING_EFFECTS[event]:
+        # A lean run (PATCH_LEAN_LIFECYCLE) has every later behaviour without asking the older
+        # patches: each patch id costs a marker and a search-attribute upsert in history.
+        lean = self._lean()
+        if event in SIGNING_EFFECTS and (lean or workflow.patched(PATCH_SIGNING_EFFECTS)):
+            effects = SIGNING_EFFECTS[event]
+            if event == ProposalEvent.SIGN and lean:
+                # The documents, then the three emails, in one activity (each email sent
+                # once by its own key, the same keys as one by one).
+                effects = [("complete_signature", "buyer, dealer")]
+            for kind, recipient in effects:
                 # A fresh key per SMS code (a new code each time signing starts in person).
                 suffix = str(workflow.uuid4()) if kind == "signing_code" else "1"
                 self.effects.append(self._effect(kind, suffix, recipient))
-        if event == ProposalEvent.ACCEPT and workflow.patched(PATCH_SIGNATURE_ENVELOPE):
+        if event in PREPARES_SIGNING and (lean or workflow.patched(PATCH_REVIEWED_PDF)):
+            # Envelopes of earlier attempts no longer count: their callbacks are ignored.
+            self.envelope_id = None
+            self.effects.append(
+                self._effect("prepare_signing", str(workflow.uuid4()), PREPARES_SIGNING[event])
+            )
+        elif event == ProposalEvent.ACCEPT and workflow.patched(PATCH_SIGNATURE_ENVELOPE):
             # Envelopes of earlier attempts no longer count: their callbacks are ignored.
             self.envelope_id = None
             self.effects.append(
@@ -188,13 +216,21 @@ class ProposalWorkflow(LifecycleWorkflow[ProposalMachine, ProposalStatus]):
         if effect.kind == "finalize_signature":
             await workflow.execute_activity(
                 ACTIVITY_FINALIZE_SIGNATURE,
-                FinalizeSignature(
-                    proposal_id, self.machine.model.signed_at or workflow.now(), self.signature_audit
-                ),
+                self._finalize_input(),
                 start_to_close_timeout=DOCUMENTS_TIMEOUT,
                 retry_policy=EMAIL_RETRY,
                 summary="signed contract and general conditions (PDF)",
             )
+        elif effect.kind == "prepare_signing":
+            envelope_id = await workflow.execute_activity(
+                ACTIVITY_PREPARE_SIGNING,
+                PrepareSigning(proposal_id, in_person=effect.recipient == "in_person"),
+                start_to_close_timeout=timedelta(minutes=3),
+                retry_policy=ENVELOPE_RETRY,
+                summary="contract to review (PDF) and, remotely, the e-signature envelope",
+            )
+            if envelope_id:
+                self.envelope_id = envelope_id
         elif effect.kind == "signature_envelope":
             self.envelope_id = await workflow.execute_activity(
                 ACTIVITY_CREATE_ENVELOPE,
@@ -202,6 +238,20 @@ class ProposalWorkflow(LifecycleWorkflow[ProposalMachine, ProposalStatus]):
                 start_to_close_timeout=timedelta(minutes=3),
                 retry_policy=ENVELOPE_RETRY,
                 summary="e-signature envelope for the buyer",
+            )
+        elif effect.kind == "complete_signature":
+            await workflow.execute_activity(
+                ACTIVITY_COMPLETE_SIGNATURE,
+                CompleteSignature(
+                    self._finalize_input(),
+                    [
+                        ProposalEmail(proposal_id, kind, recipient, self._effect(kind, "1", recipient).key)
+                        for kind, recipient in SIGNING_EFFECTS[ProposalEvent.SIGN][1:]
+                    ],
+                ),
+                start_to_close_timeout=DOCUMENTS_TIMEOUT + timedelta(minutes=1),
+                retry_policy=EMAIL_RETRY,
+                summary="signed contract (PDF), then the buyer's emails and the dealer's notice",
             )
         elif effect.kind == "signing_code":
             await workflow.execute_activity(
@@ -219,6 +269,11 @@ class ProposalWorkflow(LifecycleWorkflow[ProposalMachine, ProposalStatus]):
                 retry_policy=EMAIL_RETRY,
                 summary=f"{effect.kind} to the {effect.recipient}",
             )
+
+    def _finalize_input(self) -> FinalizeSignature:
+        return FinalizeSignature(
+            self.start.proposal_id, self.machine.model.signed_at or workflow.now(), self.signature_audit
+        )
 
     # --- what the world sees ------------------------------------------------------------------
 

@@ -169,3 +169,29 @@ class CreateEnvelopeInput:
     # SHA-256 of the contract PDF (in the DocumentStore) to sign; None: the one the buyer
     # reviewed (`contract_pdf_sha256`), rendered and stored now if they have not opened it.
     document_sha256: str | None = None
+
+
+# --- Documents off the hot path (issue 11) ------------------------------------------------
+
+ACTIVITY_PREPARE_SIGNING = "prepare_signing"
+# workflow.patched() id: signing starts with `prepare_signing` (the reviewed contract rendered
+# in the worker, and the provider's envelope when signing is remote), instead of the
+# envelope activity alone; histories recorded before it replay the old way.
+PATCH_REVIEWED_PDF = "reviewed-pdf-v1"
+
+
+@dataclass
+class PrepareSigning:
+    proposal_id: str
+    in_person: bool = False  # face to face at the dealer's: no envelope, the SMS code signs
+
+
+# The signature's effects in one activity (lean histories): the signed documents, then the
+# buyer's two emails and the dealer's notice, each email sent once by its own key.
+ACTIVITY_COMPLETE_SIGNATURE = "complete_signature"
+
+
+@dataclass
+class CompleteSignature:
+    documents: FinalizeSignature
+    emails: list[ProposalEmail]

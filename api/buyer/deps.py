@@ -18,7 +18,7 @@ async def get_buyer_service(
 ) -> BuyerService:
     # Without Temporal, reads fall back to the read model; steps answer 503.
     workflows = proposal_workflows(client, settings) if client is not None else None
-    return BuyerService(session, settings, workflows, request.app.state.documents)
+    return BuyerService(session, settings, workflows)
 
 
 Buyer = Annotated[BuyerService, Depends(get_buyer_service)]

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from activities.document_templates import conditions_template
 from api.buyer.deps import Buyer, app_signature_provider
 from api.buyer.service import AcceptForm, BuyerService, csrf_token
 from api.errors import ApiError
@@ -104,8 +105,30 @@ async def conditions(request: Request, token: str, buyer: Buyer) -> Response:
     except ApiError as error:
         raise not_found(error.message) from None
     # The same text as the PDF, as a page: one source for both.
-    renderer = request.app.state.documents
-    return HTMLResponse(renderer.env.get_template(f"conditions_{view['product']['kind']}.html").render())
+    template = request.app.state.pdf_templates.get_template(conditions_template(view["product"]["kind"]))
+    return HTMLResponse(template.render())
+
+
+@router.get("/{token}/contract.pdf")
+async def contract_pdf(token: str, buyer: Buyer) -> Response:
+    """The contract to review; "en préparation" (refreshing) until the worker has made it."""
+    try:
+        content = await buyer.contract_pdf(token)
+    except ApiError as error:
+        raise not_found(error.message) from None
+    return Response(content, media_type="application/pdf")
+
+
+@router.get("/{token}/documents/{name}.pdf")
+async def document(token: str, name: str, buyer: Buyer) -> Response:
+    try:
+        proposal, _ = await buyer.find(token)
+    except ApiError as error:
+        raise not_found(error.message) from None
+    content = buyer.document(proposal, name, token)
+    if content is None:
+        raise not_found("Ce document n'existe pas (encore) pour cette proposition.")
+    return Response(content, media_type="application/pdf")
 
 
 @router.post("/{token}/accept")

@@ -10,8 +10,9 @@ from fastapi.responses import Response
 from api.body_limit import body_limited_route
 from api.buyer.deps import Buyer
 from api.buyer.schemas import AcceptBody, SignBody
-from api.buyer.service import AcceptForm
+from api.buyer.service import PREPARING_DOCUMENT, AcceptForm
 from api.errors import ApiError
+from api.lifecycle_client import ActionPending
 
 router = APIRouter(prefix="/api/v1/buyer", tags=["buyer"], route_class=body_limited_route())
 
@@ -39,7 +40,13 @@ async def accept(token: str, body: AcceptBody, buyer: Buyer) -> dict[str, Any]:
 
 @router.post("/{token}/sign", summary="Sign (local provider: the buyer types their full name)")
 async def sign(token: str, body: SignBody, request: Request, buyer: Buyer) -> dict[str, Any]:
-    proposal, status = await buyer.sign(token, body.full_name, request)
+    try:
+        proposal, status = await buyer.sign(token, body.full_name, request)
+    except ActionPending as pending:
+        if pending.event != PREPARING_DOCUMENT:
+            raise
+        # The contract to sign is still being made: 202, sign again once it is there.
+        raise pending.at(f"/api/v1/buyer/{token}/contract.pdf") from None
     _, dealer = await buyer.find(token)
     return buyer.view(proposal, dealer, status)
 
@@ -60,13 +67,21 @@ async def decline(token: str, buyer: Buyer) -> dict[str, Any]:
 
 @router.get("/{token}/contract.pdf", summary="The contract to review before signing")
 async def contract_pdf(token: str, buyer: Buyer) -> Response:
-    return Response(await buyer.contract_pdf(token), media_type="application/pdf")
+    """202 (Retry-After) while the worker is still making it."""
+    try:
+        content = await buyer.contract_pdf(token)
+    except ActionPending as pending:
+        raise pending.at(f"/api/v1/buyer/{token}/contract.pdf") from None
+    return Response(content, media_type="application/pdf")
 
 
 @router.get("/{token}/documents/{name}.pdf", summary="Signed contract (`signed`) or general conditions")
 async def document(token: str, name: str, buyer: Buyer) -> Response:
     proposal, _ = await buyer.find(token)
-    content = await buyer.document(proposal, name)
+    try:
+        content = buyer.document(proposal, name, token)
+    except ActionPending as pending:
+        raise pending.at(f"/api/v1/buyer/{token}/documents/{name}.pdf") from None
     if content is None:
         raise ApiError(404, "not_found", "Ce document n'existe pas (encore) pour cette proposition.")
     return Response(content, media_type="application/pdf")

@@ -17,8 +17,8 @@ from fastapi import Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from activities.contract_context import contract_context, parties_context
-from activities.documents import DocumentRenderer
+from activities.contract_context import parties_context
+from activities.document_templates import conditions_name
 from activities.signature import SignatureProvider, signer_for
 from api.errors import ApiError
 from api.lifecycle_client import ActionPending, EventRefused, ProposalWorkflows, WorkflowGone
@@ -40,6 +40,16 @@ UNKNOWN_LINK = (
     "concessionnaire."
 )
 EXPIRED = "Délai légal de finalisation dépassé"
+# New bank details: the contract to review is rendered again by the worker (prepare_signing).
+CONTRACT_TO_RENDER: dict[str, Any] = {"contract_pdf_sha256": None, "contract_reviewed_at": None}
+PREPARING_DOCUMENT = "prepare_signing"
+
+
+def in_preparation(proposal: Proposal, location: str) -> ActionPending:
+    """A document the worker is still making: the answer is "en préparation", never an error."""
+    return ActionPending(PROPOSAL.name, proposal.id, PREPARING_DOCUMENT, accepted=True, update_id=None).at(
+        location
+    )
 
 
 def csrf_token(settings: Settings, token: str) -> str:
@@ -70,7 +80,6 @@ class BuyerService:
     session: AsyncSession
     settings: Settings
     workflows: ProposalWorkflows | None
-    renderer: DocumentRenderer
     store: DocumentStore = field(init=False)
 
     def __post_init__(self) -> None:
@@ -122,6 +131,8 @@ class BuyerService:
             "documents": {
                 "conditions": True,
                 "contract": machine.contract_reviewable(),
+                # The worker renders it when signing starts: until then, "en préparation".
+                "contract_ready": proposal.contract_pdf_sha256 is not None,
                 "signed_contract": proposal.signed_pdf_sha256 is not None,
             },
         }
@@ -186,6 +197,7 @@ class BuyerService:
             "account_holder": holder,
             "conditions_accepted_at": now,
             "no_claim_attested_at": now,
+            **CONTRACT_TO_RENDER,
         }
         status: ProposalStatus = await store_then_fire(
             self.session,
@@ -196,18 +208,20 @@ class BuyerService:
         return proposal, status
 
     async def contract_pdf(self, token: str) -> bytes:
-        """The contract as the buyer reviews it before signing; its digest goes in the audit."""
-        proposal, dealer = await self.find(token)
-        pdf = await self.renderer.contract_async(contract_context(proposal, dealer))
+        """The contract as the buyer reviews it before signing: the bytes the worker stored
+        when signing started (never rendered here); their digest goes in the audit."""
+        proposal, _ = await self.find(token)
+        pdf = self.store.get(proposal.contract_pdf_sha256) if proposal.contract_pdf_sha256 else None
+        if pdf is None:
+            raise in_preparation(proposal, f"/p/{token}/contract.pdf")
         # The copy reviewed just before signing is the one the signature's audit names.
         if lifecycle_of(proposal).can("sign", now=utcnow(), actor=Actor.BUYER):
-            proposal.contract_pdf_sha256 = self.store.put(pdf)
             proposal.contract_reviewed_at = datetime.now(UTC)
             await self.session.commit()
         return pdf
 
     async def sign(self, token: str, full_name: str, request: Request) -> tuple[Proposal, ProposalStatus]:
-        proposal, dealer = await self.find(token)
+        proposal, _ = await self.find(token)
         if self.settings.signature_provider != "local":
             raise ApiError(
                 409, "use_provider", "La signature se fait sur la page du prestataire de signature."
@@ -226,11 +240,9 @@ class BuyerService:
                 "bank_details_missing",
                 "Les coordonnées bancaires manquent : reprenez l'étape précédente.",
             )
-        if proposal.contract_pdf_sha256 is None:
-            proposal.contract_pdf_sha256 = self.store.put(
-                self.renderer.contract(contract_context(proposal, dealer))
-            )
-            await self.session.commit()
+        if can_sign and proposal.contract_pdf_sha256 is None:
+            # The buyer signs the bytes they could review: not before the worker made them.
+            raise in_preparation(proposal, f"/p/{token}")
         audit = SignatureAuditData(
             method="local",
             signer_name=" ".join(full_name.split()),
@@ -260,11 +272,15 @@ class BuyerService:
         proposal, _ = await self.find(token)
         return proposal, await self._fire(proposal, event, EventRequest(actor="buyer"))
 
-    async def document(self, proposal: Proposal, name: str) -> bytes | None:
+    def document(self, proposal: Proposal, name: str, token: str) -> bytes | None:
         digests = {"signed": proposal.signed_pdf_sha256, "conditions": proposal.conditions_pdf_sha256}
         digest = digests.get(name)
         if name == "conditions" and digest is None:
-            return await self.renderer.general_conditions_async(proposal.product_kind)
+            # Before signing: the current version of the kind's conditions, rendered once by
+            # the worker for every proposal.
+            digest = self.store.name(conditions_name(proposal.product_kind))
+            if digest is None:
+                raise in_preparation(proposal, f"/p/{token}/documents/conditions.pdf")
         return self.store.get(digest) if digest else None
 
     async def _fire(self, proposal: Proposal, event: str, request: EventRequest) -> ProposalStatus:

@@ -54,6 +54,9 @@ async def start(
         "iban_masked": mask_iban(compact),
         "account_holder": holder,
         "conditions_accepted_at": datetime.now(UTC),
+        # The contract to review is rendered again, by the worker, with these details.
+        "contract_pdf_sha256": None,
+        "contract_reviewed_at": None,
     }
     return await store_then_fire(
         service.session,

@@ -11,9 +11,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 
+from activities.document_templates import conditions_name
 from api.body_limit import body_limited_route
 from api.deps import CurrentDealer, SessionDep
 from api.errors import ApiError
+from api.lifecycle_client import ActionPending
 from api.paging import PageParams, page_params
 from api.proposals import in_person
 from api.proposals.deps import ReadService, RemoteSaleDealer, Service, get_remote_sale_dealer
@@ -29,7 +31,7 @@ from api.proposals.views import get_owned_proposal, list_proposals, list_sellers
 from api.query_params import STRICT_QUERY
 from db.documents import DocumentStore
 from statemachines.proposal import ProposalState
-from workflows.proposal_contract import EventRequest
+from workflows.proposal_contract import PROPOSAL, EventRequest
 
 router = APIRouter(
     prefix="/api/v1", tags=["proposals"], route_class=body_limited_route(), dependencies=[STRICT_QUERY]
@@ -213,10 +215,16 @@ async def confirm_in_person(
 )
 async def proposal_document(proposal_id: str, name: str, request: Request, service: ReadService) -> Response:
     row = await get_owned_proposal(service.session, service.dealer.id, proposal_id)
+    store = DocumentStore(service.settings.documents_dir)
     digest = {"signed": row.signed_pdf_sha256, "conditions": row.conditions_pdf_sha256}.get(name)
-    content = DocumentStore(service.settings.documents_dir).get(digest) if digest else None
-    if content is None and name == "conditions":
-        content = await request.app.state.documents.general_conditions_async(row.product_kind)
+    if name == "conditions" and digest is None:
+        # The kind's current conditions, made once by the worker (the API renders no PDF).
+        digest = store.name(conditions_name(row.product_kind))
+        if digest is None:
+            raise ActionPending(PROPOSAL.name, row.id, "prepare_signing", accepted=True, update_id=None).at(
+                request.url.path
+            )
+    content = store.get(digest) if digest else None
     if content is None:
         raise ApiError(404, "not_found", f"No {name} document for this proposal (yet).")
     filename = (

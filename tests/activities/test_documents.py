@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,6 +15,7 @@ from activities.documents import DocumentRenderer, SignatureAudit
 from db.documents import DocumentStore, sha256_hex
 
 CONTRACT = {
+    "in_person": False,
     "contract_number": "CF0012345678",
     "product_label": "Extension de garantie 24 mois",
     "product_code": "GAR24",
@@ -81,7 +84,7 @@ def test_contract_pdf_holds_every_contract_datum(renderer: DocumentRenderer) -> 
     assert "Page d'audit" not in text
 
 
-def test_signed_contract_adds_the_audit_page(renderer: DocumentRenderer) -> None:
+def test_signed_contract_is_the_reviewed_bytes_plus_an_audit_page(renderer: DocumentRenderer) -> None:
     reviewed = renderer.contract(CONTRACT)
     audit = SignatureAudit(
         signer_name="Marie Curie",
@@ -91,17 +94,21 @@ def test_signed_contract_adds_the_audit_page(renderer: DocumentRenderer) -> None
         user_agent="Mozilla/5.0 (iPhone)",
         document_sha256=sha256_hex(reviewed),
     )
-    signed = renderer.signed_contract(CONTRACT, audit)
-    reader = pypdf.PdfReader(io.BytesIO(signed))
-    assert "Page d'audit de la signature" in reader.pages[-1].extract_text()  # a page of its own
-    assert "Page d'audit" not in text_of(reviewed)
-    text = text_of(signed)
-    assert "Signé électroniquement par Marie Curie" in text
-    assert "Page d'audit de la signature" in text
-    assert "14/07/2026 10:30:00 (heure de Paris)" in text  # UTC+2 in summer
-    assert "14/07/2026 10:25:00" in text
-    assert "203.0.113.7" in text and "Mozilla/5.0 (iPhone)" in text
-    assert sha256_hex(reviewed) in text.replace("\n", "")
+    signed = renderer.signed_contract(reviewed, CONTRACT, audit)
+    before, after = pypdf.PdfReader(io.BytesIO(reviewed)), pypdf.PdfReader(io.BytesIO(signed))
+    assert len(after.pages) == len(before.pages) + 1
+    # The pages the buyer reviewed are in the signed PDF as they were, content stream for stream.
+    for original, kept in zip(before.pages, after.pages, strict=False):
+        assert kept.get_contents().get_data() == original.get_contents().get_data()
+        assert kept.mediabox == original.mediabox
+    audit_text = after.pages[-1].extract_text()
+    assert "Page d'audit de la signature" in audit_text and "Page d'audit" not in text_of(reviewed)
+    printed = re.findall(r"[0-9a-f]{64}", audit_text.replace("\n", ""))
+    assert printed == [hashlib.sha256(reviewed).hexdigest()]  # the digest of the exact reviewed bytes
+    assert "signé électroniquement par Marie Curie" in audit_text.replace("\n", " ")
+    assert "14/07/2026 10:30:00 (heure de Paris)" in audit_text  # UTC+2 in summer
+    assert "14/07/2026 10:25:00" in audit_text
+    assert "203.0.113.7" in audit_text and "Mozilla/5.0 (iPhone)" in audit_text
 
 
 @pytest.mark.parametrize(("kind", "expected"), [("service", "14 jours"), ("insurance", "30 jours")])
@@ -125,3 +132,12 @@ def test_store_is_content_addressed_and_safe(tmp_path: Path) -> None:
     assert store.get("0" * 64) is None
     assert store.get("../../etc/passwd") is None
     assert len(list((tmp_path / "documents").rglob("*.pdf"))) == 1
+
+
+def test_named_documents_point_at_their_digest(tmp_path: Path) -> None:
+    store = DocumentStore(tmp_path / "documents")
+    assert store.name("conditions-service-abc") is None
+    digest = store.put_named("conditions-service-abc", b"%PDF-1.7 cg")
+    assert store.name("conditions-service-abc") == digest == sha256_hex(b"%PDF-1.7 cg")
+    with pytest.raises(ValueError):
+        store.name("../escape")

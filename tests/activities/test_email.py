@@ -23,6 +23,7 @@ CONTEXT = {
         "address": "12 avenue des Tilleuls, Lyon",
     },
     "product_label": "Extension de garantie 24 mois",
+    "product": {"phrase": "extension de garantie 24 mois", "a": "une", "active": "active"},
     "vehicle": "Peugeot 308 (AB-123-CD)",
     "token": "tok123",
     "valid_until": "23/12/2026",
@@ -45,10 +46,7 @@ async def test_sends_a_french_text_and_html_mail(activities, sink, migrated: Set
     assert result.already_sent is False
     [message] = sink.messages()
     assert message["To"] == "marie@example.com"
-    assert (
-        message["Subject"]
-        == "Garage des Tilleuls : votre proposition de contrat Extension de garantie 24 mois"
-    )
+    assert message["Subject"] == "Garage des Tilleuls vous propose une extension de garantie 24 mois"
     assert (
         message["Message-ID"] == result.message_id == message_id_for("proposal-1:sent:1", migrated.mail_from)
     )

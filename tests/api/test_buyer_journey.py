@@ -9,7 +9,7 @@ import uuid
 
 import pypdf
 import pytest
-from buyer_helpers import accept_body, eventually, send_proposal
+from buyer_helpers import accept_and_review, accept_body, contract_ready, eventually, send_proposal
 
 
 def pdf_text(data: bytes) -> str:
@@ -33,8 +33,9 @@ async def test_remote_journey_signs_and_mails_the_documents(client, dealers, new
     assert accepted.json()["state"] == "signing"
     assert accepted.json()["iban_masked"] == "FR76 **** **** **** **** ***0 189"
 
+    reviewed = await contract_ready(client, token)  # made by the worker, served as stored
     contract = await client.get(f"/api/v1/buyer/{token}/contract.pdf")
-    assert contract.headers["content-type"] == "application/pdf"
+    assert contract.headers["content-type"] == "application/pdf" and contract.content == reviewed
     assert "Jeanne Dupont" in pdf_text(contract.content)
 
     signed = await client.post(
@@ -70,7 +71,7 @@ async def test_remote_journey_signs_and_mails_the_documents(client, dealers, new
 async def test_withdrawal_from_the_buyer_side(client, dealers, new_body, worker, sink) -> None:
     _, token = await send_proposal(client, dealers, new_body, sink)
     await client.get(f"/api/v1/buyer/{token}")
-    await client.post(f"/api/v1/buyer/{token}/accept", json=accept_body())
+    await accept_and_review(client, token)
     await client.post(f"/api/v1/buyer/{token}/sign", json={"full_name": "Jeanne Dupont"})
     withdrawn = await client.post(f"/api/v1/buyer/{token}/withdraw")
     assert withdrawn.status_code == 200 and withdrawn.json()["state"] == "withdrawn"
@@ -136,6 +137,7 @@ async def test_double_submission_and_concurrent_signatures(client, dealers, new_
     second = await client.post(f"/api/v1/buyer/{token}/accept", json=accept_body())
     assert (first.status_code, second.status_code) == (200, 409)
     assert second.json()["error"]["state"] == "signing"
+    await contract_ready(client, token)
 
     results = await asyncio.gather(
         client.post(f"/api/v1/buyer/{token}/sign", json={"full_name": "Jeanne Dupont"}),
@@ -147,7 +149,7 @@ async def test_double_submission_and_concurrent_signatures(client, dealers, new_
 async def test_sign_with_another_name_is_refused(client, dealers, new_body, worker, sink) -> None:
     _, token = await send_proposal(client, dealers, new_body, sink)
     await client.get(f"/api/v1/buyer/{token}")
-    await client.post(f"/api/v1/buyer/{token}/accept", json=accept_body())
+    await accept_and_review(client, token)
     answer = await client.post(f"/api/v1/buyer/{token}/sign", json={"full_name": "Someone Else"})
     assert answer.status_code == 422
     assert answer.json()["error"]["fields"][0]["field"] == "full_name"
@@ -160,7 +162,7 @@ async def test_after_the_window_the_button_is_gone_and_the_api_says_why(
 
     proposal, token = await send_proposal(client, dealers, new_body, sink)
     await client.get(f"/api/v1/buyer/{token}")
-    await client.post(f"/api/v1/buyer/{token}/accept", json=accept_body())
+    await accept_and_review(client, token)
     signed = await client.post(f"/api/v1/buyer/{token}/sign", json={"full_name": "Jeanne Dupont"})
     assert "withdraw" in signed.json()["actions"]
     await temporal_env.sleep(timedelta(days=20))  # past 14 days, weekends and holidays included
@@ -180,7 +182,7 @@ async def test_dealer_downloads_the_signed_contract_other_dealers_cannot(
 ) -> None:
     proposal, token = await send_proposal(client, dealers, new_body, sink)
     await client.get(f"/api/v1/buyer/{token}")
-    await client.post(f"/api/v1/buyer/{token}/accept", json=accept_body())
+    await accept_and_review(client, token)
     await client.post(f"/api/v1/buyer/{token}/sign", json={"full_name": "Jeanne Dupont"})
 
     async def mailed() -> bool:
@@ -220,6 +222,79 @@ async def test_an_accept_that_outlasts_the_bound_keeps_the_bank_details_and_sign
         return (await client.get(f"/api/v1/buyer/{token}")).json()["state"] == "signing"
 
     await eventually(signing)
+    await contract_ready(client, token)
     signed = await client.post(f"/api/v1/buyer/{token}/sign", json={"full_name": "Jeanne Dupont"})
     assert signed.status_code == 200, signed.text
     assert signed.json()["state"] == "signed"
+
+
+async def test_signing_waits_for_the_contract_the_worker_makes(
+    client, dealers, new_body, worker, sink, monkeypatch
+) -> None:
+    """Until the worker has stored the contract to review, the buyer is told it is being
+    prepared (202, "en préparation" page refreshing), never an error, and nothing is signed."""
+    import activities.contract_documents as contract_documents
+
+    _, token = await send_proposal(client, dealers, new_body, sink)
+    await client.get(f"/api/v1/buyer/{token}")
+    gate = asyncio.Event()
+    render = contract_documents.ContractDocuments.reviewed_contract
+
+    async def slow_render(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
+        await gate.wait()
+        return await render(self, *args, **kwargs)
+
+    monkeypatch.setattr(contract_documents.ContractDocuments, "reviewed_contract", slow_render)
+    assert (await client.post(f"/api/v1/buyer/{token}/accept", json=accept_body())).status_code == 200
+
+    pdf = await client.get(f"/api/v1/buyer/{token}/contract.pdf")
+    assert pdf.status_code == 202 and pdf.headers["Retry-After"]
+    assert pdf.json()["event"] == "prepare_signing"
+    sign = await client.post(f"/api/v1/buyer/{token}/sign", json={"full_name": "Jeanne Dupont"})
+    assert sign.status_code == 202 and sign.headers["Location"] == f"/api/v1/buyer/{token}/contract.pdf"
+    page = await client.get(f"/p/{token}")
+    assert "Votre contrat est en préparation" in page.text and 'http-equiv="refresh"' in page.text
+    assert 'action="/p/' + token + '/sign"' not in page.text
+    link = await client.get(f"/p/{token}/contract.pdf")
+    assert link.status_code == 202 and "Votre document est en préparation" in link.text
+    assert (await client.get(f"/api/v1/buyer/{token}")).json()["state"] == "signing"
+
+    gate.set()
+    reviewed = await contract_ready(client, token)
+    assert (await client.get(f"/p/{token}/contract.pdf")).content == reviewed
+    signed = await client.post(f"/api/v1/buyer/{token}/sign", json={"full_name": "Jeanne Dupont"})
+    assert signed.status_code == 200 and signed.json()["state"] == "signed"
+
+
+async def test_every_pdf_of_the_journey_is_rendered_by_the_worker(
+    client, dealers, new_body, worker, sink, monkeypatch
+) -> None:
+    """The API serves stored bytes: each rendering of the remote journey runs inside a Temporal
+    activity (the worker), none in an API request (the import contract keeps WeasyPrint out
+    of api.buyer altogether)."""
+    from temporalio import activity
+
+    from activities.documents import DocumentRenderer
+
+    where: list[tuple[str, bool]] = []
+    render = DocumentRenderer._pdf
+
+    def recorded(self, template, context):  # noqa: ANN001, ANN202
+        where.append((template, activity.in_activity()))
+        return render(self, template, context)
+
+    monkeypatch.setattr(DocumentRenderer, "_pdf", recorded)
+    _, token = await send_proposal(client, dealers, new_body, sink)
+    await client.get(f"/api/v1/buyer/{token}")
+    await accept_and_review(client, token)
+    await client.get(f"/p/{token}/contract.pdf")
+    assert (await client.post(f"/api/v1/buyer/{token}/sign", json={"full_name": "Jeanne Dupont"})).is_success
+
+    async def signed_stored() -> bool:
+        return (await client.get(f"/api/v1/buyer/{token}/documents/signed.pdf")).status_code == 200
+
+    await eventually(signed_stored)
+    await client.get(f"/api/v1/buyer/{token}/documents/conditions.pdf")
+    templates = [template for template, _ in where]
+    assert templates.count("contract.html") == 1 and "audit.html" in templates
+    assert all(in_worker for _, in_worker in where), where

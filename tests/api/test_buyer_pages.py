@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from buyer_helpers import accept_body, send_proposal
+from buyer_helpers import accept_body, contract_ready, send_proposal
 
 from api.buyer.service import csrf_token
 
@@ -58,6 +58,8 @@ async def test_each_step_renders_and_forms_advance(client, dealers, new_body, wo
         },
     )
     assert accepted.status_code == 303 and accepted.headers["location"] == f"/p/{token}"
+    reviewed = await contract_ready(client, token)
+    assert (await client.get(f"/p/{token}/contract.pdf")).content == reviewed
     sign_page = await client.get(f"/p/{token}")
     assert "Signature de votre contrat" in sign_page.text and "Signer le contrat" in sign_page.text
     assert "FR76 **** ****" in sign_page.text

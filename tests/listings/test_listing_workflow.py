@@ -134,6 +134,7 @@ async def test_published_listing_expires_3_months_after_publication_not_intake(
     await wait_for_mail(sink, 2)
     assert any("n'est plus en ligne" in subject for subject in sink.subjects())
     await record_history(handle, "listing_published_expired")
+    await record_history(handle, "i11_lean_listing_published_expired")  # the lean history (issue 11)
 
 
 async def test_unpublish_and_publish_again_restarts_the_3_months(

@@ -18,16 +18,16 @@ from activities.documents import DocumentRenderer
 from activities.signature import (
     ERROR_PROVIDER_REFUSED,
     ERROR_PROVIDER_UNAVAILABLE,
-    CreateEnvelopeInput,
     DocuSignProvider,
     EnvelopeRequest,
-    SignatureActivities,
     SignatureProviderError,
     Signer,
 )
+from activities.signature_activities import SignatureActivities
 from carflow.settings import Settings
 from db.documents import DocumentStore, sha256_hex
 from db.models import Dealer, Proposal
+from workflows.proposal_contract import CreateEnvelopeInput
 
 ENVELOPES = rf"/restapi/v2\.1/accounts/{ACCOUNT_ID}/envelopes$"
 RETURN_URL = "https://carflow.example.com/p/tok-123"

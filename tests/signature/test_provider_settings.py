@@ -9,16 +9,16 @@ from pydantic import ValidationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.signature import (
-    CreateEnvelopeInput,
     DocuSignProvider,
     EnvelopeRequest,
     LocalProvider,
-    SignatureActivities,
     Signer,
     build_provider,
 )
+from activities.signature_activities import SignatureActivities
 from carflow.settings import describe_validation_error
 from support import make_settings
+from workflows.proposal_contract import CreateEnvelopeInput
 
 
 def test_local_is_the_default_and_needs_nothing(tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ from proposal_harness import Proposals, fire, record_history, status
 from support import Sink, eventually
 
 DAY = timedelta(days=1)
-REMINDER = "Rappel : votre proposition de contrat"
+REMINDER = "Rappel : "
 
 
 def reminders(sink: Sink) -> list[str]:

@@ -64,7 +64,7 @@ async def test_sent_proposal_expires_30_days_after_first_sending_even_if_resent(
     await proposals.env.sleep(timedelta(minutes=2))
     assert (await handle.result()).state == "expired"
     subjects = sink.subjects()
-    assert subjects.count("Garage des Tilleuls : votre proposition de contrat Entretien 24 mois") == 2
+    assert subjects.count("Garage des Tilleuls vous propose un entretien 24 mois") == 2
     assert any("expirée" in s for s in subjects)
     await record_history(handle, "sent_resent_expired")
 

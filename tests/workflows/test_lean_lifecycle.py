@@ -1,0 +1,89 @@
+"""What a remotely signed proposal costs in history, and the paths recorded for replay (i11_*)."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from datetime import timedelta
+
+import pypdf
+from history_costs import history_costs
+from proposal_harness import Proposals, fire, record_history, status
+
+from db.documents import DocumentStore
+from support import Sink
+from workflows.proposal_contract import EventRequest, ProposalStatus, SignatureAuditData
+
+HOUR = timedelta(hours=1)
+
+
+def pdf_text(data: bytes) -> str:
+    return " ".join(" ".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages).split())
+
+
+async def signed_remotely(proposals: Proposals, sink: Sink):  # noqa: ANN201
+    """Create+send, view, accept, sign; every side effect done, then the window closes."""
+    handle = await proposals.create(send_now=True)
+    # A buyer takes their time: the expiry timer is running between the steps.
+    await proposals.env.sleep(HOUR)
+    await fire(handle, "view", actor="buyer")
+    await proposals.env.sleep(HOUR)
+    await fire(handle, "accept", actor="buyer")
+    await proposals.env.sleep(HOUR)
+    audit = SignatureAuditData(method="local", signer_name="Marie Curie", ip="203.0.113.9", user_agent="UA/1")
+    signed = await handle.execute_update(
+        "sign", EventRequest(actor="buyer", audit=audit), result_type=ProposalStatus
+    )
+    for _ in range(400):
+        if not (await status(handle)).pending_emails:
+            break
+        await asyncio.sleep(0.05)
+    assert signed.withdrawal_deadline is not None and signed.signed_at is not None
+    await proposals.env.sleep(signed.withdrawal_deadline - signed.signed_at)
+    assert (await handle.result()).state == "binding"
+    return handle
+
+
+async def test_a_remotely_signed_proposal_stays_within_its_history_budget(
+    proposals: Proposals, sink: Sink
+) -> None:
+    handle = await signed_remotely(proposals, sink)
+    costs = history_costs(json.loads((await handle.fetch_history()).to_json()))
+    print("remote signed proposal:", costs)
+    # Issue 11's budget (main before it: 115 events, 32 actions for this very journey).
+    assert costs["events"] <= 60 and costs["actions"] <= 25, costs
+    assert costs["timers"] == 2 and costs["timers_cancelled"] <= 1  # expiry once, then the window
+    assert (
+        costs["upserts"] <= 6
+    )  # the patch's version, then one per state: sent, viewed, signing, signed, binding
+    row = await proposals.row(handle)
+    signed = pdf_text(DocumentStore(proposals.settings.documents_dir).get(row.signed_pdf_sha256 or "") or b"")
+    assert "depuis l'envoi de la proposition" in signed and "nom complet saisi par le signataire" in signed
+    subjects = sink.subjects()
+    assert "Bienvenue : votre entretien 24 mois est actif" in subjects
+    assert len([m for m in sink.messages() if m["To"] == "marie@example.com"]) == 3  # sent, signed, welcome
+    await record_history(handle, "i11_lean_remote_signed_binding")
+
+
+async def test_face_to_face_signing_renders_the_contract_in_the_worker(
+    proposals: Proposals, sink: Sink
+) -> None:
+    handle = await proposals.create()
+    await fire(handle, "start_in_person")
+    audit = SignatureAuditData(
+        method="sms_code", signer_name="Marie Curie", ip="203.0.113.9", user_agent="UA/1"
+    )
+    await handle.execute_update("sign", EventRequest(actor="dealer", audit=audit), result_type=ProposalStatus)
+    for _ in range(400):
+        if not (await status(handle)).pending_emails:
+            break
+        await asyncio.sleep(0.05)
+    row = await proposals.row(handle)
+    assert row.contract_pdf_sha256 and row.signed_pdf_sha256 and row.conditions_pdf_sha256
+    assert row.signature_method == "sms_code"
+    signed = pdf_text(DocumentStore(proposals.settings.documents_dir).get(row.signed_pdf_sha256) or b"")
+    assert "à la signature, comme attesté sur l'écran du vendeur" in signed
+    assert "depuis l'envoi de la proposition" not in signed
+    assert "code à usage unique envoyé par SMS au mobile" in signed
+    await record_history(handle, "i11_lean_in_person_signed")
