@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request, Response
 from temporalio.client import Client
 
 from activities.documents import DocumentRenderer
+from api.control_chars import ControlCharacterGuard
 from api.errors import install_error_handlers
 from api.metrics import install_metrics
 from api.pages import install_page_handlers
@@ -52,6 +53,8 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
     install_error_handlers(app)
     install_page_handlers(app)
     install_pending_handler(app)
+    # Innermost: a NUL byte is refused before any route or database sees it, and logged.
+    app.add_middleware(ControlCharacterGuard)
     app.middleware("http")(_access_log)
     install_metrics(app)  # outermost: times the whole request
     for router in app_routers(settings):

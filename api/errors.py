@@ -74,8 +74,14 @@ def install_error_handlers(app: FastAPI) -> None:
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         fields = [{"field": _field_name(tuple(err["loc"])), "message": err["msg"]} for err in exc.errors()]
         summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5])
+        # The edge's code for control characters (api/control_chars.py), whichever caught them.
+        code = (
+            "control_character"
+            if any(err.get("type") == "control_character" for err in exc.errors())
+            else "validation_error"
+        )
         return JSONResponse(
-            error_body("validation_error", f"Invalid request: {summary}", fields=fields),
+            error_body(code, f"Invalid request: {summary}", fields=fields),
             status_code=422,
         )
 
