@@ -185,5 +185,5 @@ def _add_one_click_step(event: str) -> None:
     router.add_api_route(f"/{{token}}/{event}", step, methods=["POST"], name=event)
 
 
-for _event in ("withdraw", "decline"):
+for _event in ("withdraw", "decline", "abandon"):
     _add_one_click_step(_event)

@@ -58,6 +58,16 @@ async def decline(token: str, buyer: Buyer) -> dict[str, Any]:
     return buyer.view(proposal, dealer, status)
 
 
+@router.post(
+    "/{token}/abandon",
+    summary="Go back from signing to the proposal (signing cannot finish, or the buyer changed their mind)",
+)
+async def abandon(token: str, buyer: Buyer) -> dict[str, Any]:
+    proposal, status = await buyer.simple(token, "abandon")
+    _, dealer = await buyer.find(token)
+    return buyer.view(proposal, dealer, status)
+
+
 @router.get("/{token}/contract.pdf", summary="The contract to review before signing")
 async def contract_pdf(token: str, buyer: Buyer) -> Response:
     return Response(await buyer.contract_pdf(token), media_type="application/pdf")

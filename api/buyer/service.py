@@ -40,6 +40,9 @@ UNKNOWN_LINK = (
     "concessionnaire."
 )
 EXPIRED = "Délai légal de finalisation dépassé"
+BANK_DETAILS_MISSING = (
+    "Les coordonnées bancaires manquent pour signer : revenez à l'étape précédente pour les saisir."
+)
 
 
 def csrf_token(settings: Settings, token: str) -> str:
@@ -90,6 +93,12 @@ class BuyerService:
         assert dealer is not None
         return proposal, dealer
 
+    @staticmethod
+    def signing_blocked(proposal: Proposal) -> bool:
+        """Remote signing needs the bank details of the accept step (kept even when that
+        step's update timed out; this guards data lost otherwise)."""
+        return proposal.iban_encrypted is None
+
     async def lifecycle(self, proposal: Proposal) -> ProposalMachine:
         """The proposal's machine where the read model says it stands: a page load asks no
         workflow (it projects each transition before answering; it is asked only to act)."""
@@ -100,9 +109,16 @@ class BuyerService:
         self, proposal: Proposal, dealer: Dealer, where: ProposalMachine | ProposalStatus
     ) -> dict[str, Any]:
         machine = where if isinstance(where, ProposalMachine) else lifecycle_of(where)
+        actions = machine.allowed(now=utcnow(), actor=Actor.BUYER)
+        message = EXPIRED if machine.expired.is_active else None
+        if "sign" in actions and self.signing_blocked(proposal):
+            # Signing cannot finish without bank details: never show a step the buyer cannot
+            # take; `abandon` (which the machine allows here) takes them back to the form.
+            actions = [a for a in actions if a != "sign"]
+            message = BANK_DETAILS_MISSING
         return {
             "state": machine.state,
-            "message": EXPIRED if machine.expired.is_active else None,
+            "message": message,
             "contract_number": proposal.contract_number,
             "product": {
                 "label": proposal.product_label,
@@ -117,7 +133,7 @@ class BuyerService:
             "withdrawal_deadline": proposal.withdrawal_deadline,
             "withdrawal_until": french_date(proposal.withdrawal_deadline),
             "iban_masked": proposal.iban_masked,
-            "actions": machine.allowed(now=utcnow(), actor=Actor.BUYER),
+            "actions": actions,
             "documents": {
                 "conditions": True,
                 "contract": machine.contract_reviewable(),
@@ -215,12 +231,14 @@ class BuyerService:
                 "Invalid request: full_name: saisissez vos prénom et nom tels qu'ils figurent au contrat.",
                 fields=[{"field": "full_name", "message": "Le nom saisi ne correspond pas au souscripteur."}],
             )
-        can_sign = lifecycle_of(proposal).can("sign", now=utcnow(), actor=Actor.BUYER)
-        if can_sign and proposal.iban_encrypted is None:
+        machine = lifecycle_of(proposal)
+        if machine.can("sign", now=utcnow(), actor=Actor.BUYER) and self.signing_blocked(proposal):
             raise ApiError(
                 409,
                 "bank_details_missing",
-                "Les coordonnées bancaires manquent : reprenez l'étape précédente.",
+                BANK_DETAILS_MISSING,
+                state=machine.state,
+                allowed_events=self.view(proposal, dealer, machine)["actions"],
             )
         if proposal.contract_pdf_sha256 is None:
             proposal.contract_pdf_sha256 = self.store.put(
@@ -267,7 +285,7 @@ class BuyerService:
         if self.workflows is None:
             raise ApiError(503, "temporal_unavailable", "Service momentanément indisponible, réessayez.")
         try:
-            return await self.workflows.fire(proposal.id, event, request)
+            return await self.workflows.fire(proposal.id, event, request, version=proposal.state_version)
         except WorkflowGone:
             await self.session.refresh(proposal)
             machine = lifecycle_of(proposal)

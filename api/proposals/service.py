@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.service import RPCError
 
 from api.deps import Clock
 from api.errors import ApiError
@@ -172,7 +173,9 @@ class ProposalService:
         self, row: Proposal, event: str, request: EventRequest, *, update_id: str | None = None
     ) -> ProposalStatus:
         try:
-            return await self.temporal.fire(row.id, event, request, update_id=update_id)
+            return await self.temporal.fire(
+                row.id, event, request, update_id=update_id, version=row.state_version
+            )
         except ActionPending as pending:
             # Under way, not failed: the dealer sees the proposal as it stands meanwhile.
             await self.session.refresh(row)
@@ -264,7 +267,20 @@ class ProposalService:
         Usually everything is done and this only reads. After a crash between two steps, it
         starts the workflow, cancels the replaced proposal or sends, each exactly once.
         """
-        await self.temporal.start(row.id, self._start_input(row))
+        try:
+            await self.temporal.start(row.id, self._start_input(row))
+        except RPCError as err:
+            # Temporal is down: the proposal is saved, nothing is lost; the same retry finishes it.
+            log.warning("proposal_converge_unavailable", proposal_id=str(row.id), error=str(err)[:200])
+            raise ApiError(
+                503,
+                "temporal_unavailable",
+                f"Temporal is not reachable: proposal {row.contract_number} is saved but its "
+                "workflow could not be reached. Retry with the same Idempotency-Key to finish it.",
+                headers={"Retry-After": "5"},
+                proposal_id=str(row.id),
+                contract_number=row.contract_number,
+            ) from None
         if replaces is not None:
             machine = await self.lifecycle(replaces)
             if machine.can("cancel", now=self.clock(), actor=Actor.DEALER):
