@@ -58,7 +58,8 @@ def check_csrf(request: Request, token: str, submitted: str) -> None:
     import hmac
 
     if not hmac.compare_digest(submitted, csrf_token(request.app.state.settings, token)):
-        raise ApiError(403, "csrf_failed", "Formulaire expiré : rechargez la page et recommencez.")
+        expired = "Formulaire expiré : rechargez la page et recommencez."
+        raise ApiError(403, "csrf_failed", expired, message_fr=expired)
 
 
 async def current(buyer: BuyerService, token: str) -> dict[str, Any]:
@@ -77,7 +78,16 @@ async def step_failed(
     return render(request, token, view, error.status_code, error=message, field_errors=fields, **extra)
 
 
+UNAVAILABLE_FR = (
+    "Le service est momentanément indisponible : votre demande n'a pas pu être enregistrée. "
+    "Réessayez dans quelques minutes ; si le problème persiste, contactez votre concessionnaire "
+    "(coordonnées ci-dessous)."
+)
+
+
 def _french(error: ApiError) -> str:
+    if error.status_code == 503:
+        return UNAVAILABLE_FR
     if error.code == "transition_not_allowed":
         reason = str(error.details.get("reason") or "")
         if "withdrawal window ended" in reason:

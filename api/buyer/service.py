@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import structlog
 from fastapi import Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -33,6 +34,8 @@ from db.documents import DocumentStore
 from db.models import Dealer, Proposal, utcnow
 from statemachines.proposal import Actor, ProposalMachine
 from workflows.proposal_contract import PROPOSAL, EventRequest, ProposalStatus, SignatureAuditData
+
+log = structlog.get_logger(__name__)
 
 UNKNOWN_LINK = (
     "Ce lien ne correspond à aucune proposition. S'il vient de vous être envoyé, réessayez un peu "
@@ -151,6 +154,13 @@ class BuyerService:
             except (EventRefused, ActionPending):
                 # Moved on meanwhile (expired a second ago), or the workflow is slow to count
                 # the view (it will): the page shows where the proposal stands.
+                machine = await self.lifecycle(proposal)
+            except ApiError as err:
+                if err.status_code != 503:
+                    raise
+                # Temporal is down: this opening goes uncounted, but the buyer reads their
+                # proposal (the read model) instead of an error.
+                log.warning("view_not_counted", proposal_id=str(proposal.id), code=err.code)
                 machine = await self.lifecycle(proposal)
             await self.session.refresh(proposal)
         return proposal, dealer, self.view(proposal, dealer, machine)
