@@ -506,3 +506,20 @@ class OwnerSession(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()
+
+
+class IntakeIdempotencyRecord(Base):
+    """`Idempotency-Key` of an inspector's intake: the same key and body answer the same intake."""
+
+    __tablename__ = "intake_idempotency_records"
+    __table_args__ = (
+        UniqueConstraint("inspector_id", "key", name="uq_intake_idempotency_records_inspector_key"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    inspector_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    inspection_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"))
+    owner_created: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
