@@ -35,7 +35,12 @@ from activities.documents import DocumentRenderer
 from carflow.settings import Settings
 from db.documents import DocumentStore, sha256_hex
 from db.models import Dealer, Proposal
-from workflows.proposal_contract import CreateEnvelopeInput, proposal_workflow_id
+from workflows.proposal_contract import (
+    ACTIVITY_VOID_ENVELOPE,
+    CreateEnvelopeInput,
+    VoidEnvelopeInput,
+    proposal_workflow_id,
+)
 
 if TYPE_CHECKING:
     from activities.docusign_client import DocuSignClient
@@ -99,6 +104,11 @@ class SignatureProvider(Protocol):
         """The proposal's envelope that can still be signed, if any."""
         ...
 
+    async def void_envelope(self, envelope_id: str, reason: str) -> bool:
+        """Make an envelope unsignable (its proposal was cancelled, replaced or expired);
+        False when it was finished already. Idempotent."""
+        ...
+
     async def envelope_proposal_id(self, envelope_id: str) -> str | None:
         """The proposal an envelope belongs to (its `proposal_id` custom field)."""
         ...
@@ -127,6 +137,9 @@ class LocalProvider:
 
     async def find_envelope(self, proposal_id: str, document_sha256: str | None = None) -> str | None:
         return None
+
+    async def void_envelope(self, envelope_id: str, reason: str) -> bool:
+        return False  # nothing was sent elsewhere
 
     async def envelope_proposal_id(self, envelope_id: str) -> str | None:
         prefix = "local-"
@@ -198,6 +211,9 @@ class DocuSignProvider:
 
     async def find_envelope(self, proposal_id: str, document_sha256: str | None = None) -> str | None:
         return await self._run(self.client.find_by_proposal, proposal_id, document_sha256)
+
+    async def void_envelope(self, envelope_id: str, reason: str) -> bool:
+        return await self._run(self.client.void_envelope, envelope_id, reason)
 
     async def envelope_proposal_id(self, envelope_id: str) -> str | None:
         from activities.docusign_client import FIELD_PROPOSAL_ID
@@ -277,3 +293,20 @@ class SignatureActivities:
             ) from None
         activity.logger.info("signature envelope %s ready for %s", envelope_id, where)
         return envelope_id
+
+    @activity.defn(name=ACTIVITY_VOID_ENVELOPE)
+    async def void_signature_envelope(self, data: VoidEnvelopeInput) -> bool:
+        """Void the envelope of a proposal that ended (cancelled, replaced, expired), so its
+        signing link stops working at the provider too. Idempotent: voiding twice is a no-op."""
+        if data.envelope_id.startswith("local-"):
+            return False
+        try:
+            voided = await self.provider.void_envelope(data.envelope_id, data.reason)
+        except SignatureProviderError as exc:
+            raise ApplicationError(
+                f"{exc.message} ({proposal_workflow_id(data.proposal_id)})",
+                non_retryable=not exc.retryable,
+                type=ERROR_PROVIDER_UNAVAILABLE if exc.retryable else ERROR_PROVIDER_REFUSED,
+            ) from None
+        activity.logger.info("envelope %s voided: %s (%s)", data.envelope_id, voided, data.reason)
+        return voided
