@@ -96,11 +96,11 @@ class BuyerService:
         assert dealer is not None
         return proposal, dealer
 
-    @staticmethod
-    def signing_blocked(proposal: Proposal) -> bool:
-        """Remote signing needs the bank details of the accept step (kept even when that
-        step's update timed out; this guards data lost otherwise)."""
-        return proposal.iban_encrypted is None
+    def signing_blocked(self, proposal: Proposal) -> bool:
+        """Signing on our page needs the bank details of the accept step (kept even when that
+        step's update timed out; this guards data lost otherwise). At a provider (DocuSign)
+        the envelope decides."""
+        return self.settings.signature_provider == "local" and proposal.iban_encrypted is None
 
     async def lifecycle(self, proposal: Proposal) -> ProposalMachine:
         """The proposal's machine where the read model says it stands: a page load asks no
