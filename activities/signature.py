@@ -286,11 +286,7 @@ class SignatureActivities:
         try:
             envelope_id = await self.provider.create_envelope(request)
         except SignatureProviderError as exc:
-            raise ApplicationError(
-                f"{exc.message} ({where})",
-                non_retryable=not exc.retryable,
-                type=ERROR_PROVIDER_UNAVAILABLE if exc.retryable else ERROR_PROVIDER_REFUSED,
-            ) from None
+            raise _activity_error(exc, where) from None
         activity.logger.info("signature envelope %s ready for %s", envelope_id, where)
         return envelope_id
 
@@ -303,10 +299,15 @@ class SignatureActivities:
         try:
             voided = await self.provider.void_envelope(data.envelope_id, data.reason)
         except SignatureProviderError as exc:
-            raise ApplicationError(
-                f"{exc.message} ({proposal_workflow_id(data.proposal_id)})",
-                non_retryable=not exc.retryable,
-                type=ERROR_PROVIDER_UNAVAILABLE if exc.retryable else ERROR_PROVIDER_REFUSED,
-            ) from None
+            raise _activity_error(exc, proposal_workflow_id(data.proposal_id)) from None
         activity.logger.info("envelope %s voided: %s (%s)", data.envelope_id, voided, data.reason)
         return voided
+
+
+def _activity_error(exc: SignatureProviderError, where: str) -> ApplicationError:
+    """The provider's failure as the workflow sees it: retried, or refused for good."""
+    return ApplicationError(
+        f"{exc.message} ({where})",
+        non_retryable=not exc.retryable,
+        type=ERROR_PROVIDER_UNAVAILABLE if exc.retryable else ERROR_PROVIDER_REFUSED,
+    )
