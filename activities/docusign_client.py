@@ -29,6 +29,7 @@ from docusign_esign import (
     ApiClient,
     CustomFields,
     Document,
+    Envelope,
     EnvelopeDefinition,
     EnvelopesApi,
     Recipients,
@@ -394,6 +395,24 @@ class DocuSignClient:
             lambda: self.envelopes.list_custom_fields(self.config.account_id, envelope_id),
         )
         return _text_fields(fields)
+
+    def void_envelope(self, envelope_id: str, reason: str) -> bool:
+        """Void an envelope nobody may sign any more; False if it was already finished
+        (completed, declined or voided: DocuSign refuses to void those)."""
+        try:
+            self._call(
+                "envelope void",
+                lambda: self.envelopes.update(
+                    self.config.account_id,
+                    envelope_id,
+                    envelope=Envelope(status="voided", voided_reason=reason[:200]),
+                ),
+            )
+        except DocuSignError as exc:
+            if exc.code == "ENVELOPE_CANNOT_VOID_INVALID_STATE":
+                return False
+            raise
+        return True
 
     def recipient_view(
         self, envelope_id: str, *, signer_name: str, signer_email: str, client_user_id: str, return_url: str

@@ -9,13 +9,14 @@ the row was marked) the duplicate carries the same Message-ID and mail clients f
 from __future__ import annotations
 
 import hashlib
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 
 import aiosmtplib
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
@@ -27,7 +28,7 @@ from activities.email_types import EmailInput, EmailResult
 from activities.proposal_emails import load_proposal_email
 from carflow.settings import Settings
 from db.documents import DocumentStore
-from db.models import OutboxEmail
+from db.models import OutboxEmail, Proposal
 from workflows.proposal_contract import ACTIVITY_EMAIL, ProposalEmail
 
 
@@ -77,7 +78,40 @@ class EmailActivities(DatabaseActivities):
         if found is None:  # e.g. a dealer without a contact email: nothing to send
             activity.logger.warning("no recipient for %s of proposal %s", data.template, data.proposal_id)
             return None
-        return await self.deliver_once(found)
+        try:
+            result = await self.deliver_once(found)
+        except ApplicationError as err:
+            await self._delivery_delayed(data.proposal_id, err.message)
+            raise
+        await self._delivery_delayed(data.proposal_id, None)
+        return result
+
+    async def _delivery_delayed(self, proposal_id: str, reason: str | None) -> None:
+        """Show the dealer at once that the buyer's mail is not out (`reason`), or is again.
+
+        Written here, outside the workflow's projections, because the workflow hears of a
+        failure only once the retry budget is spent (about 10 minutes); a projection does
+        not touch these columns.
+        """
+        row_id = uuid.UUID(proposal_id)
+        async with self.session_factory() as session:
+            if reason is None:
+                await session.execute(
+                    update(Proposal)
+                    .where(Proposal.id == row_id, Proposal.email_delayed_since.is_not(None))
+                    .values(email_delayed_since=None, email_delay_reason=None)
+                )
+            else:
+                # Since the first failure: later attempts only refresh the reason.
+                await session.execute(
+                    update(Proposal)
+                    .where(Proposal.id == row_id, Proposal.email_delayed_since.is_(None))
+                    .values(email_delayed_since=datetime.now(UTC))
+                )
+                await session.execute(
+                    update(Proposal).where(Proposal.id == row_id).values(email_delay_reason=reason[:1000])
+                )
+            await session.commit()
 
     async def deliver_once(self, data: EmailInput) -> EmailResult:
         if not data.to:

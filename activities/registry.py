@@ -39,6 +39,7 @@ def build_activities(
         signing.send_signing_code,
         signature.create_signature_envelope,
         signature.prepare_signing,
+        signature.void_signature_envelope,
         listings.project_listing,
         listings.render_inspection_report,
         listings.send_owner_welcome,

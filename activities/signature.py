@@ -91,6 +91,11 @@ class SignatureProvider(Protocol):
         """The proposal's envelope that can still be signed, if any."""
         ...
 
+    async def void_envelope(self, envelope_id: str, reason: str) -> bool:
+        """Make an envelope unsignable (its proposal was cancelled, replaced or expired);
+        False when it was finished already. Idempotent."""
+        ...
+
     async def envelope_proposal_id(self, envelope_id: str) -> str | None:
         """The proposal an envelope belongs to (its `proposal_id` custom field)."""
         ...
@@ -119,6 +124,9 @@ class LocalProvider:
 
     async def find_envelope(self, proposal_id: str, document_sha256: str | None = None) -> str | None:
         return None
+
+    async def void_envelope(self, envelope_id: str, reason: str) -> bool:
+        return False  # nothing was sent elsewhere
 
     async def envelope_proposal_id(self, envelope_id: str) -> str | None:
         prefix = "local-"
@@ -190,6 +198,9 @@ class DocuSignProvider:
 
     async def find_envelope(self, proposal_id: str, document_sha256: str | None = None) -> str | None:
         return await self._run(self.client.find_by_proposal, proposal_id, document_sha256)
+
+    async def void_envelope(self, envelope_id: str, reason: str) -> bool:
+        return await self._run(self.client.void_envelope, envelope_id, reason)
 
     async def envelope_proposal_id(self, envelope_id: str) -> str | None:
         from activities.docusign_client import FIELD_PROPOSAL_ID

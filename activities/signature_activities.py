@@ -30,8 +30,10 @@ from db.documents import DocumentStore
 from db.models import Dealer, Proposal
 from workflows.proposal_contract import (
     ACTIVITY_PREPARE_SIGNING,
+    ACTIVITY_VOID_ENVELOPE,
     CreateEnvelopeInput,
     PrepareSigning,
+    VoidEnvelopeInput,
     proposal_workflow_id,
 )
 
@@ -124,10 +126,28 @@ class SignatureActivities:
         try:
             envelope_id = await self.provider.create_envelope(request)
         except SignatureProviderError as exc:
-            raise ApplicationError(
-                f"{exc.message} ({where})",
-                non_retryable=not exc.retryable,
-                type=ERROR_PROVIDER_UNAVAILABLE if exc.retryable else ERROR_PROVIDER_REFUSED,
-            ) from None
+            raise _activity_error(exc, where) from None
         activity.logger.info("signature envelope %s ready for %s", envelope_id, where)
         return envelope_id
+
+    @activity.defn(name=ACTIVITY_VOID_ENVELOPE)
+    async def void_signature_envelope(self, data: VoidEnvelopeInput) -> bool:
+        """Void the envelope of a proposal that ended (cancelled, replaced, expired), so its
+        signing link stops working at the provider too. Idempotent: voiding twice is a no-op."""
+        if data.envelope_id.startswith("local-"):
+            return False
+        try:
+            voided = await self.provider.void_envelope(data.envelope_id, data.reason)
+        except SignatureProviderError as exc:
+            raise _activity_error(exc, proposal_workflow_id(data.proposal_id)) from None
+        activity.logger.info("envelope %s voided: %s (%s)", data.envelope_id, voided, data.reason)
+        return voided
+
+
+def _activity_error(exc: SignatureProviderError, where: str) -> ApplicationError:
+    """The provider's failure as the workflow sees it: retried, or refused for good."""
+    return ApplicationError(
+        f"{exc.message} ({where})",
+        non_retryable=not exc.retryable,
+        type=ERROR_PROVIDER_UNAVAILABLE if exc.retryable else ERROR_PROVIDER_REFUSED,
+    )

@@ -16,12 +16,14 @@ from fastapi import FastAPI, Request, Response
 from temporalio.client import Client
 
 from activities.document_templates import pdf_environment
+from api.control_chars import ControlCharacterGuard
 from api.errors import install_error_handlers
 from api.metrics import install_metrics
 from api.pages import install_page_handlers
 from api.pending import install_pending_handler
 from api.routers import app_routers
 from api.temporal import TemporalHandle
+from api.update_ids import IdempotencyKeyCapture
 from carflow.settings import Settings, load_settings
 from db.session import create_engine, create_session_factory
 
@@ -53,6 +55,10 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
     install_error_handlers(app)
     install_page_handlers(app)
     install_pending_handler(app)
+    # Innermost: a NUL byte is refused before any route or database sees it, and logged.
+    app.add_middleware(ControlCharacterGuard)
+    # Every action's update id comes from the request (api/update_ids.py).
+    app.add_middleware(IdempotencyKeyCapture)
     app.middleware("http")(_access_log)
     install_metrics(app)  # outermost: times the whole request
     for router in app_routers(settings):

@@ -11,8 +11,10 @@ from typing import Any
 import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.templating import templates
 
 log = structlog.get_logger(__name__)
 
@@ -63,9 +65,51 @@ def _field_name(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "body"
 
 
+# The people's pages (buyer, owner space, public listings, shared report): an error there is
+# a French page with whom to contact, never the API's JSON.
+PAGE_PREFIXES = ("/p/", "/espace", "/annonces", "/r/")
+_PAGE_MESSAGES = {
+    404: "Cette page n'existe pas ou n'est plus disponible.",
+    429: "Trop de demandes en peu de temps : patientez quelques minutes puis réessayez.",
+    503: "Le service est momentanément indisponible. Réessayez dans quelques minutes.",
+}
+_PAGE_DEFAULT = "Votre demande n'a pas pu être traitée."
+_PAGE_INTERNAL = "Une erreur inattendue s'est produite ; elle a été enregistrée. Réessayez plus tard."
+
+
+def is_page(request: Request) -> bool:
+    return request.url.path.startswith(PAGE_PREFIXES)
+
+
+def page_error(
+    request: Request, status_code: int, headers: dict[str, str] | None = None, message_fr: str | None = None
+) -> Response:
+    """The French error page of `status_code` (or `message_fr`), with the support's contact."""
+    settings = request.app.state.settings
+    if message_fr:
+        message = message_fr
+    elif status_code >= 500:
+        message = _PAGE_MESSAGES.get(status_code, _PAGE_INTERNAL)
+    else:
+        message = _PAGE_MESSAGES.get(status_code, _PAGE_DEFAULT)
+    return templates.TemplateResponse(
+        request,
+        "error.html",
+        {
+            "message": message,
+            "support_email": settings.support_email,
+            "support_phone": settings.support_phone,
+        },
+        status_code=status_code,
+        headers={**(headers or {}), "Cache-Control": "no-store"},
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(ApiError)
-    async def api_error(_request: Request, exc: ApiError) -> JSONResponse:
+    async def api_error(request: Request, exc: ApiError) -> Response:
+        if is_page(request):
+            return page_error(request, exc.status_code, exc.headers, exc.details.get("message_fr"))
         return JSONResponse(
             error_body(exc.code, exc.message, **exc.details),
             status_code=exc.status_code,
@@ -76,13 +120,21 @@ def install_error_handlers(app: FastAPI) -> None:
     async def validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
         fields = [{"field": _field_name(tuple(err["loc"])), "message": err["msg"]} for err in exc.errors()]
         summary = "; ".join(f"{f['field']}: {f['message']}" for f in fields[:5])
+        # The edge's code for control characters (api/control_chars.py), whichever caught them.
+        code = (
+            "control_character"
+            if any(err.get("type") == "control_character" for err in exc.errors())
+            else "validation_error"
+        )
         return JSONResponse(
-            error_body("validation_error", f"Invalid request: {summary}", fields=fields),
+            error_body(code, f"Invalid request: {summary}", fields=fields),
             status_code=422,
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        if is_page(request):
+            return page_error(request, exc.status_code, getattr(exc, "headers", None))
         message = exc.detail if isinstance(exc.detail, str) else "Request failed"
         return JSONResponse(
             error_body(_CODES.get(exc.status_code, "error"), message),
@@ -91,8 +143,10 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+    async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled_error", path=request.url.path)
+        if is_page(request):
+            return page_error(request, 500)
         return JSONResponse(
             error_body("internal_error", "Internal error; it has been logged."),
             status_code=500,

@@ -29,7 +29,7 @@ _SIV_EXCLUDED = set("IOU")
 def _no_control_characters(value: str) -> str:
     # Names end up in email headers and PDFs: a newline there is an injection, not a name.
     if _CONTROL.search(value):
-        raise PydanticCustomError("control_characters", "must not contain control characters")
+        raise PydanticCustomError("control_character", "must not contain control characters")
     return value
 
 

@@ -32,6 +32,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ApiError
+from api.update_ids import update_id_for
 from carflow.settings import Settings
 from statemachines.listing import SURVEY_REQUIRED
 from workflows.contract import (
@@ -238,14 +239,23 @@ class LifecycleClient(Generic[StatusT]):
         return status
 
     async def fire(
-        self, target_id: object, event: str, argument: Any, *, update_id: str | None = None
+        self,
+        target_id: object,
+        event: str,
+        argument: Any,
+        *,
+        update_id: str | None = None,
+        version: int | None = None,
     ) -> StatusT:
         """Fire an event (an update); returns the workflow's status once it has finished.
 
         Raises EventRefused (409), ApiError 422/409/503, WorkflowGone, or ActionPending when
-        the update has not finished within the bound. `update_id` makes a retried call fire
-        the event once: Temporal answers a repeated update id with the first outcome.
+        the update has not finished within the bound. The update's id makes a retried call
+        fire the event once (Temporal answers a repeated update id with the first outcome):
+        `update_id` when the caller has one, else derived from the request — its
+        Idempotency-Key, or the event and the read model's `version` it applies to.
         """
+        update_id = update_id or update_id_for(event, version)
         accepted = False
         try:
             # The SDK keeps polling for the outcome while no worker runs (no per-RPC timeout

@@ -159,6 +159,16 @@ class Settings(BaseSettings):
     adv_signing_stuck_hours: int = Field(
         48, ge=1, description="ADV: a proposal in `signing` for this many hours is stuck."
     )
+    # Outages (issue 15): who people are told to contact, and when the API stops being ready.
+    support_email: str = Field(
+        "support@carflow.localhost", description="Support contact shown on pages when a service is down."
+    )
+    support_phone: str | None = Field(None, description="Support phone shown on pages during an outage.")
+    ready_max_backlog_age_s: float = Field(
+        30.0,
+        gt=0,
+        description="`/readyz` answers 503 when the oldest task waiting on the task queue is older.",
+    )
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
     log_format: Literal["json", "console"] = Field(

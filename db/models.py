@@ -196,6 +196,10 @@ class Proposal(LifecycleReadModel, Base):
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
     dealer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dealers.id"))
     contract_number: Mapped[str] = mapped_column(String(20), unique=True)
+    # Set by the email activity at its first failed attempt, cleared when a mail goes out: the
+    # dealer sees "delivery delayed" at once, not after the retry budget (`email_failed`).
+    email_delayed_since: Mapped[datetime | None] = mapped_column()
+    email_delay_reason: Mapped[str | None] = mapped_column(String(1000))
     # SHA-256 of the buyer's link token; the token itself is derived (carflow.links).
     buyer_token_hash: Mapped[str] = mapped_column(String(64), unique=True)
 
@@ -580,3 +584,35 @@ class RateLimitCounter(Base):
     key: Mapped[str] = mapped_column(String(200), primary_key=True)
     window_start: Mapped[datetime] = mapped_column()
     count: Mapped[int] = mapped_column(default=0)
+
+
+class OwnerSession(Base):
+    """A logged-in owner's session: the cookie holds a random token, only its SHA-256 is here.
+
+    Server-side, so logging out or changing the password ends it for good (the row goes).
+    """
+
+    __tablename__ = "owner_sessions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    owner_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("owners.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+
+
+class IntakeIdempotencyRecord(Base):
+    """`Idempotency-Key` of an inspector's intake: the same key and body answer the same intake."""
+
+    __tablename__ = "intake_idempotency_records"
+    __table_args__ = (
+        UniqueConstraint("inspector_id", "key", name="uq_intake_idempotency_records_inspector_key"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    inspector_id: Mapped[uuid.UUID] = mapped_column(Uuid)
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    inspection_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"))
+    owner_created: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -106,6 +106,8 @@ class LifecycleWorkflow(ABC, Generic[MachineT, StatusT]):
         self.effects: list[Effect] = list(effects)
         self.effect_failed = False
         self.effect_error: str | None = None
+        # The effect whose activity runs now: a transition meanwhile may drop the others.
+        self.running: Effect | None = None
         # One transition at a time: handlers interleave at every await.
         self.lock = asyncio.Lock()
 
@@ -198,9 +200,11 @@ class LifecycleWorkflow(ABC, Generic[MachineT, StatusT]):
 
     async def _run_next_effect(self) -> None:
         effect = self.effects[0]
+        self.running = effect
         try:
             await self._perform(effect)
         except ActivityError as err:
+            self.running = None
             cause = err.cause
             self.effect_failed = True
             self.effect_error = str(cause.message if isinstance(cause, ApplicationError) else cause or err)
@@ -208,13 +212,29 @@ class LifecycleWorkflow(ABC, Generic[MachineT, StatusT]):
                 "effect %s failed; waiting for ADV retry: %s", effect.key, self.effect_error
             )
         else:
-            self.effects.pop(0)
+            self.running = None
+            self.effects.remove(effect)
             if not self.effect_failed and self.effect_error is None:
                 return
             self.effect_failed, self.effect_error = False, None
         async with self.lock:
             self.version += 1
             await self._project()
+
+    def _waiting(self, kind: str) -> list[Effect]:
+        """The queued effects of `kind` not running now (a transition may still drop them)."""
+        return [e for e in self.effects if e.kind == kind and e is not self.running]
+
+    def _drop(self, dropped: Sequence[Effect]) -> None:
+        """Take waiting effects off the queue (superseded by one just queued).
+
+        If the failed effect ADV was to retry is among them, nothing waits for ADV any more;
+        the error stays noted until the next effect goes out, which clears it in the read model.
+        """
+        head_failed = self.effect_failed and bool(self.effects) and any(e is self.effects[0] for e in dropped)
+        self.effects = [e for e in self.effects if not any(e is d for d in dropped)]
+        if head_failed:
+            self.effect_failed = False
 
     @abstractmethod
     async def _perform(self, effect: Effect) -> None:

@@ -32,6 +32,8 @@ with workflow.unsafe.imports_passed_through():
         ACTIVITY_PREPARE_SIGNING,
         ACTIVITY_PROJECT,
         ACTIVITY_SIGNING_CODE,
+        ACTIVITY_VOID_ENVELOPE,
+        PATCH_LOOSE_ENDS,
         PATCH_REMINDERS,
         PATCH_REVIEWED_PDF,
         PATCH_SIGNATURE_ENVELOPE,
@@ -50,6 +52,7 @@ with workflow.unsafe.imports_passed_through():
         ProviderEvent,
         SignatureAuditData,
         SigningCodeRequest,
+        VoidEnvelopeInput,
         proposal_workflow_id,
     )
     from workflows.search_attributes import CONTRACT_NUMBER, DEALER_ID, EMAIL_FAILED, PROPOSAL_STATE
@@ -202,6 +205,12 @@ class ProposalWorkflow(LifecycleWorkflow[ProposalMachine, ProposalStatus]):
                     "provider",
                 )
             )
+        if event == ProposalEvent.RESEND:
+            # The proposal mail still waiting (failing to the old address) is superseded by
+            # this one: it goes to the corrected address once, not twice.
+            superseded = self._waiting("proposal_sent")
+            if superseded and (lean or workflow.patched(PATCH_LOOSE_ENDS)):
+                self._drop(superseded)
         if event in EMAILS_ON_EVENT:
             template, recipient = EMAILS_ON_EVENT[event]
             numbers = {
@@ -210,6 +219,23 @@ class ProposalWorkflow(LifecycleWorkflow[ProposalMachine, ProposalStatus]):
             }
             number = numbers.get(template, 1)
             self.effects.append(self._effect(template, str(number), recipient))
+        envelope = self.envelope_id
+        if (
+            event in (ProposalEvent.CANCEL, ProposalEvent.EXPIRE)
+            and envelope is not None
+            and not envelope.startswith("local-")
+            and (lean or workflow.patched(PATCH_LOOSE_ENDS))
+        ):
+            # Cancelled, replaced (a cancel) or expired: its signing link must die at the
+            # provider too, or the buyer could still sign a contract that no longer exists.
+            self.effects.append(
+                Effect(
+                    "void_envelope",
+                    f"{proposal_workflow_id(self.start.proposal_id)}:void:{envelope}",
+                    "provider",
+                    ref_id=envelope,
+                )
+            )
 
     async def _perform(self, effect: Effect) -> None:
         proposal_id = self.start.proposal_id
@@ -252,6 +278,17 @@ class ProposalWorkflow(LifecycleWorkflow[ProposalMachine, ProposalStatus]):
                 start_to_close_timeout=DOCUMENTS_TIMEOUT + timedelta(minutes=1),
                 retry_policy=EMAIL_RETRY,
                 summary="signed contract (PDF), then the buyer's emails and the dealer's notice",
+            )
+        elif effect.kind == "void_envelope":
+            assert effect.ref_id is not None
+            await workflow.execute_activity(
+                ACTIVITY_VOID_ENVELOPE,
+                VoidEnvelopeInput(
+                    proposal_id, effect.ref_id, f"Proposition {self.state} ({self.start.contract_number})"
+                ),
+                start_to_close_timeout=timedelta(minutes=1),
+                retry_policy=ENVELOPE_RETRY,
+                summary="void the e-signature envelope",
             )
         elif effect.kind == "signing_code":
             await workflow.execute_activity(

@@ -163,6 +163,20 @@ class SigningCodeRequest:
     attempt_key: str  # unique per code sent; the code is derived from it with the secret key
 
 
+ACTIVITY_VOID_ENVELOPE = "void_signature_envelope"
+# workflow.patched() id of the loose ends of issue 15: the envelope of a proposal that ends
+# (cancelled, replaced, expired) is voided; a resend drops the earlier, unsent proposal mail
+# it supersedes (an address correction), so the buyer does not get it twice.
+PATCH_LOOSE_ENDS = "loose-ends-v1"
+
+
+@dataclass
+class VoidEnvelopeInput:
+    proposal_id: str
+    envelope_id: str
+    reason: str
+
+
 @dataclass
 class CreateEnvelopeInput:
     proposal_id: str

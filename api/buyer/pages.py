@@ -59,7 +59,8 @@ def check_csrf(request: Request, token: str, submitted: str) -> None:
     import hmac
 
     if not hmac.compare_digest(submitted, csrf_token(request.app.state.settings, token)):
-        raise ApiError(403, "csrf_failed", "Formulaire expiré : rechargez la page et recommencez.")
+        expired = "Formulaire expiré : rechargez la page et recommencez."
+        raise ApiError(403, "csrf_failed", expired, message_fr=expired)
 
 
 async def current(buyer: BuyerService, token: str) -> dict[str, Any]:
@@ -78,7 +79,16 @@ async def step_failed(
     return render(request, token, view, error.status_code, error=message, field_errors=fields, **extra)
 
 
+UNAVAILABLE_FR = (
+    "Le service est momentanément indisponible : votre demande n'a pas pu être enregistrée. "
+    "Réessayez dans quelques minutes ; si le problème persiste, contactez votre concessionnaire "
+    "(coordonnées ci-dessous)."
+)
+
+
 def _french(error: ApiError) -> str:
+    if error.status_code == 503:
+        return UNAVAILABLE_FR
     if error.code == "transition_not_allowed":
         reason = str(error.details.get("reason") or "")
         if "withdrawal window ended" in reason:
@@ -199,9 +209,9 @@ async def sign_at_provider(
     return RedirectResponse(url, status_code=303)
 
 
-def _add_irreversible_step(event: str) -> None:
-    """A step that is one button (withdraw, decline) and cannot be undone: the first post shows
-    what it will do and asks again; the confirmed one fires `event` and shows where it stands."""
+def _add_one_click_step(event: str, *, irreversible: bool) -> None:
+    """A step that is one button: fire `event`, show where it stands. One that cannot be undone
+    (withdraw, decline) first shows what it will do and asks again; going back (abandon) does not."""
 
     async def step(
         request: Request,
@@ -211,7 +221,7 @@ def _add_irreversible_step(event: str) -> None:
         confirmed: Annotated[str, Form()] = "",
     ) -> Response:
         check_csrf(request, token, csrf)
-        if confirmed != "yes":
+        if irreversible and confirmed != "yes":
             view = await current(buyer, token)
             if event in view["actions"]:
                 context = {"token": token, "p": view, "csrf": csrf_token(request.app.state.settings, token)}
@@ -226,4 +236,5 @@ def _add_irreversible_step(event: str) -> None:
 
 
 for _event in ("withdraw", "decline"):
-    _add_irreversible_step(_event)
+    _add_one_click_step(_event, irreversible=True)
+_add_one_click_step("abandon", irreversible=False)

@@ -65,6 +65,16 @@ async def decline(token: str, buyer: Buyer) -> dict[str, Any]:
     return buyer.view(proposal, dealer, status)
 
 
+@router.post(
+    "/{token}/abandon",
+    summary="Go back from signing to the proposal (signing cannot finish, or the buyer changed their mind)",
+)
+async def abandon(token: str, buyer: Buyer) -> dict[str, Any]:
+    proposal, status = await buyer.simple(token, "abandon")
+    _, dealer = await buyer.find(token)
+    return buyer.view(proposal, dealer, status)
+
+
 @router.get("/{token}/contract.pdf", summary="The contract to review before signing")
 async def contract_pdf(token: str, buyer: Buyer) -> Response:
     """202 (Retry-After) while the worker is still making it."""

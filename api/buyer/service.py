@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import structlog
 from fastapi import Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,6 +35,8 @@ from db.models import Dealer, Proposal, utcnow
 from statemachines.proposal import Actor, ProposalMachine
 from workflows.proposal_contract import PROPOSAL, EventRequest, ProposalStatus, SignatureAuditData
 
+log = structlog.get_logger(__name__)
+
 UNKNOWN_LINK = (
     "Ce lien ne correspond à aucune proposition. S'il vient de vous être envoyé, réessayez un peu "
     "plus tard (30 minutes, une heure) ou depuis un autre navigateur ; sinon, contactez votre "
@@ -50,6 +53,11 @@ def in_preparation(proposal: Proposal, location: str) -> ActionPending:
     return ActionPending(PROPOSAL.name, proposal.id, PREPARING_DOCUMENT, accepted=True, update_id=None).at(
         location
     )
+
+
+BANK_DETAILS_MISSING = (
+    "Les coordonnées bancaires manquent pour signer : revenez à l'étape précédente pour les saisir."
+)
 
 
 def csrf_token(settings: Settings, token: str) -> str:
@@ -99,6 +107,12 @@ class BuyerService:
         assert dealer is not None
         return proposal, dealer
 
+    def signing_blocked(self, proposal: Proposal) -> bool:
+        """Signing on our page needs the bank details of the accept step (kept even when that
+        step's update timed out; this guards data lost otherwise). At a provider (DocuSign)
+        the envelope decides."""
+        return self.settings.signature_provider == "local" and proposal.iban_encrypted is None
+
     async def lifecycle(self, proposal: Proposal) -> ProposalMachine:
         """The proposal's machine where the read model says it stands: a page load asks no
         workflow (it projects each transition before answering; it is asked only to act)."""
@@ -109,9 +123,16 @@ class BuyerService:
         self, proposal: Proposal, dealer: Dealer, where: ProposalMachine | ProposalStatus
     ) -> dict[str, Any]:
         machine = where if isinstance(where, ProposalMachine) else lifecycle_of(where)
+        actions = machine.allowed(now=utcnow(), actor=Actor.BUYER)
+        message = EXPIRED if machine.expired.is_active else None
+        if "sign" in actions and self.signing_blocked(proposal):
+            # Signing cannot finish without bank details: never show a step the buyer cannot
+            # take; `abandon` (which the machine allows here) takes them back to the form.
+            actions = [a for a in actions if a != "sign"]
+            message = BANK_DETAILS_MISSING
         return {
             "state": machine.state,
-            "message": EXPIRED if machine.expired.is_active else None,
+            "message": message,
             "contract_number": proposal.contract_number,
             "product": {
                 "label": proposal.product_label,
@@ -127,7 +148,7 @@ class BuyerService:
             "withdrawal_until": french_date(proposal.withdrawal_deadline),
             "iban_masked": proposal.iban_masked,
             "declined_for_claim": proposal.claim_declared_at is not None,
-            "actions": machine.allowed(now=utcnow(), actor=Actor.BUYER),
+            "actions": actions,
             "documents": {
                 "conditions": True,
                 "contract": machine.contract_reviewable(),
@@ -147,6 +168,13 @@ class BuyerService:
             except (EventRefused, ActionPending):
                 # Moved on meanwhile (expired a second ago), or the workflow is slow to count
                 # the view (it will): the page shows where the proposal stands.
+                machine = await self.lifecycle(proposal)
+            except ApiError as err:
+                if err.status_code != 503:
+                    raise
+                # Temporal is down: this opening goes uncounted, but the buyer reads their
+                # proposal (the read model) instead of an error.
+                log.warning("view_not_counted", proposal_id=str(proposal.id), code=err.code)
                 machine = await self.lifecycle(proposal)
             await self.session.refresh(proposal)
         return proposal, dealer, self.view(proposal, dealer, machine)
@@ -221,7 +249,7 @@ class BuyerService:
         return pdf
 
     async def sign(self, token: str, full_name: str, request: Request) -> tuple[Proposal, ProposalStatus]:
-        proposal, _ = await self.find(token)
+        proposal, dealer = await self.find(token)
         if self.settings.signature_provider != "local":
             raise ApiError(
                 409, "use_provider", "La signature se fait sur la page du prestataire de signature."
@@ -233,12 +261,15 @@ class BuyerService:
                 "Invalid request: full_name: saisissez vos prénom et nom tels qu'ils figurent au contrat.",
                 fields=[{"field": "full_name", "message": "Le nom saisi ne correspond pas au souscripteur."}],
             )
-        can_sign = lifecycle_of(proposal).can("sign", now=utcnow(), actor=Actor.BUYER)
-        if can_sign and proposal.iban_encrypted is None:
+        machine = lifecycle_of(proposal)
+        can_sign = machine.can("sign", now=utcnow(), actor=Actor.BUYER)
+        if can_sign and self.signing_blocked(proposal):
             raise ApiError(
                 409,
                 "bank_details_missing",
-                "Les coordonnées bancaires manquent : reprenez l'étape précédente.",
+                BANK_DETAILS_MISSING,
+                state=machine.state,
+                allowed_events=self.view(proposal, dealer, machine)["actions"],
             )
         if can_sign and proposal.contract_pdf_sha256 is None:
             # The buyer signs the bytes they could review: not before the worker made them.
@@ -287,7 +318,7 @@ class BuyerService:
         if self.workflows is None:
             raise ApiError(503, "temporal_unavailable", "Service momentanément indisponible, réessayez.")
         try:
-            return await self.workflows.fire(proposal.id, event, request)
+            return await self.workflows.fire(proposal.id, event, request, version=proposal.state_version)
         except WorkflowGone:
             await self.session.refresh(proposal)
             machine = lifecycle_of(proposal)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Response
 
 from api.body_limit import body_limited_route
 from api.deps import CurrentInspector, SessionDep, SettingsDep, TemporalDep
 from api.inspections.schemas import InspectionCreate, InspectionCreated
-from api.inspections.service import create_inspection
+from api.inspections.service import IntakeKey, create_inspection
 from api.lifecycle_client import listing_workflows
+from api.proposals.service import request_fingerprint
 
 # Up to 200 checkpoints with comments: more room than the default 64 KiB.
 router = APIRouter(prefix="/api/v1", tags=["inspections"], route_class=body_limited_route(512 * 1024))
@@ -26,6 +29,17 @@ async def post_inspection(
     session: SessionDep,
     settings: SettingsDep,
     client: TemporalDep,
+    response: Response,
+    idempotency_key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            min_length=1,
+            max_length=200,
+            description="Retrying with the same key and body answers the same intake; "
+            "another body with the same key is a 409.",
+        ),
+    ] = None,
 ) -> InspectionCreated:
     """Creates the owner's account (or reuses it: same email), whose password is mailed to the
     owner by the listing workflow, which also renders the report PDF. The listing starts in
@@ -37,7 +51,12 @@ async def post_inspection(
         body,
         inspector_id=inspector.id,
         inspector_name=inspector.name,
+        idempotency=IntakeKey(inspector.id, idempotency_key, request_fingerprint("inspection", body))
+        if idempotency_key is not None
+        else None,
     )
+    if intake.replayed:
+        response.headers["Idempotent-Replayed"] = "true"
     return InspectionCreated(
         inspection_id=intake.inspection.id,
         listing_id=intake.listing.id,

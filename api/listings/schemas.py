@@ -27,13 +27,13 @@ _LINE_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 def _single_line(value: str) -> str:
     if _LINE_CONTROL.search(value):
-        raise PydanticCustomError("control_characters", "must not contain control characters")
+        raise PydanticCustomError("control_character", "must not contain control characters")
     return value
 
 
 def _multi_line(value: str) -> str:
     if _CONTROL.search(value):
-        raise PydanticCustomError("control_characters", "must not contain control characters")
+        raise PydanticCustomError("control_character", "must not contain control characters")
     return value.replace("\r\n", "\n")
 
 

@@ -25,6 +25,7 @@ from activities.listing_accounts import (
     hash_password,
     verify_password,
 )
+from api.security.sessions import end_all_sessions
 from carflow.formatting import PARIS
 from carflow.settings import Settings
 from carflow.tokens import hash_token
@@ -161,6 +162,7 @@ async def reset_password(
     owner.failed_logins = 0
     owner.locked_until = None
     owner.session_version += 1
+    await end_all_sessions(session, owner.id)  # a copied cookie dies with the old password
     if owner.credentials_sent_at is None:
         owner.credentials_sent_at = now  # the owner chose a password: never mail one again
     await session.execute(

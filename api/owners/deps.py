@@ -93,7 +93,9 @@ class OwnerPage:
     def refused(self, err: ApiError) -> PageError:
         """The error page for an action the listing's workflow (or Temporal's absence) refused."""
         if err.status_code == 503:
-            return error_page(self.request, 503, UNAVAILABLE_FR, self.owner)
+            # Who to ask while it lasts, on the page itself (never the API's JSON).
+            support = f" Si le problème persiste, contactez le support : {self.settings.support_email}."
+            return error_page(self.request, 503, UNAVAILABLE_FR + support, self.owner)
         if err.code == "survey_required":
             return error_page(
                 self.request, 409, "Complétez d'abord le questionnaire de satisfaction.", self.owner

@@ -179,19 +179,19 @@ async def login(request: Request, session: SessionDep, settings: SettingsDep, cl
             429 if failed.kind == "locked" else 401,
         )
     response = redirect(suite)
-    start_session(response, settings, owner)
+    await start_session(response, settings, session, owner, clock())
     # A fresh CSRF secret for the logged-in session.
     response.delete_cookie(csrf.CSRF_COOKIE, path="/")
     return response
 
 
 @router.post("/deconnexion")
-async def logout(request: Request, settings: SettingsDep) -> Response:
+async def logout(request: Request, settings: SettingsDep, session: SessionDep) -> Response:
     form = await request.form()
     if not csrf.form_token_valid(request, settings, str(form.get("csrf") or "")):
         raise error_page(request, 403, CSRF_FAILED_FR, back="/espace/expertises")
     response = redirect("/espace/connexion", "deconnecte")
-    end_session(response, settings)
+    await end_session(request, response, settings, session)
     return response
 
 

@@ -77,7 +77,7 @@ async def login(
                 message_fr=failed.message_fr,
             ) from None
         raise ApiError(401, "invalid_credentials", failed.message_en, message_fr=failed.message_fr) from None
-    start_session(response, settings, owner)
+    await start_session(response, settings, session, owner, clock())
     token, new_seed = csrf.csrf_context(request, settings)
     if new_seed is not None:
         csrf.set_csrf_cookie(response, settings, new_seed)
@@ -85,10 +85,15 @@ async def login(
 
 
 @router.post(
-    "/logout", status_code=204, summary="Log out (ends the session cookie)", dependencies=[CsrfChecked]
+    "/logout",
+    status_code=204,
+    summary="Log out (ends the session on the server, and its cookie)",
+    dependencies=[CsrfChecked],
 )
-async def logout(response: Response, settings: SettingsDep) -> Response:
-    end_session(response, settings)
+async def logout(
+    request: Request, response: Response, settings: SettingsDep, session: SessionDep
+) -> Response:
+    await end_session(request, response, settings, session)
     response.status_code = 204
     return response
 

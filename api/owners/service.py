@@ -148,7 +148,9 @@ class OwnerListings:
                 503, "temporal_unavailable", "Temporal is not reachable; please retry in a moment."
             )
         try:
-            return await workflows.fire(row.listing.id, action, argument, update_id=update_id)
+            return await workflows.fire(
+                row.listing.id, action, argument, update_id=update_id, version=row.listing.state_version
+            )
         except WorkflowGone:
             # Closed: the listing was archived (the read model may lag by a moment).
             raise EventRefused(

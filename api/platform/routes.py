@@ -1,6 +1,7 @@
 """The platform's endpoints: health, who am I, and the home page.
 
 * `GET /healthz`: is the API able to do its job (database with current schema, Temporal)?
+* `GET /readyz`: the same, and do the workers keep up (the task queue's backlog)?
 * `GET /api/v1/me`, `GET /api/v1/dealer`: lets any token holder check their token, and a
   dealer see their account;
 * `GET /`: the home page, with where to go next.
@@ -20,6 +21,7 @@ from sqlalchemy import select, text
 
 from api.deps import CurrentDealer, CurrentPrincipal, SessionDep, SettingsDep
 from api.errors import ApiError
+from api.platform.readiness import worker_backlog
 from api.templating import templates
 from api.temporal import TemporalHandle
 from carflow.temporal_client import TemporalUnreachable
@@ -74,6 +76,26 @@ async def healthz(request: Request) -> JSONResponse:
     ok = database["ok"] and temporal["ok"]
     body = {"status": "ok" if ok else "unavailable", "database": database, "temporal": temporal}
     return JSONResponse(body, status_code=200 if ok else 503)
+
+
+@router.get(
+    "/readyz",
+    tags=["health"],
+    summary="Readiness: database, Temporal, and workers that keep up (task queue backlog)",
+)
+async def readyz(request: Request) -> JSONResponse:
+    database, temporal = await asyncio.gather(_database(request), _temporal(request))
+    workers: dict[str, Any] = {"ok": False, "error": "Temporal is not reachable"}
+    if temporal["ok"]:
+        workers = await worker_backlog(await request.app.state.temporal.get(), request.app.state.settings)
+    ok = database["ok"] and temporal["ok"] and workers["ok"]
+    body = {
+        "status": "ok" if ok else "unavailable",
+        "database": database,
+        "temporal": temporal,
+        "workers": workers,
+    }
+    return JSONResponse(body, status_code=200 if ok else 503, headers={} if ok else {"Retry-After": "5"})
 
 
 # --- who am I ----------------------------------------------------------------------------------

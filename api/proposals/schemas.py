@@ -186,6 +186,11 @@ class ProposalOut(BaseModel):
     contract_status: str
     email_failed: bool
     email_error: str | None
+    # From the first failed attempt to send the buyer's mail (SMTP down...), while it retries;
+    # `email_failed` comes only once the retry budget is spent.
+    email_delayed: bool = False
+    email_delayed_since: datetime | None = None
+    email_delay_reason: str | None = None
 
 
 class ProposalDetail(ProposalOut):

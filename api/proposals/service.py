@@ -20,9 +20,10 @@ import structlog
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, inspect, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession
+from temporalio.service import RPCError
 
 from api.deps import Clock
 from api.errors import ApiError
@@ -172,7 +173,9 @@ class ProposalService:
         self, row: Proposal, event: str, request: EventRequest, *, update_id: str | None = None
     ) -> ProposalStatus:
         try:
-            return await self.temporal.fire(row.id, event, request, update_id=update_id)
+            return await self.temporal.fire(
+                row.id, event, request, update_id=update_id, version=row.state_version
+            )
         except ActionPending as pending:
             # Under way, not failed: the dealer sees the proposal as it stands meanwhile.
             await self.session.refresh(row)
@@ -218,7 +221,7 @@ class ProposalService:
             assert earlier is not None
             return Created(await self._converge(earlier, body, replaces), replayed=True)
         await self._start_or_undo(row)
-        await self._remember_seller(row.seller_name, row.seller_email, row.seller_phone)
+        await self._remember_seller(row.seller_name, row.seller_email, row.seller_phone, row, replaces)
         if replaces is not None:
             await self._cancel_replaced(replaces, row)
         if not body.send:
@@ -264,7 +267,20 @@ class ProposalService:
         Usually everything is done and this only reads. After a crash between two steps, it
         starts the workflow, cancels the replaced proposal or sends, each exactly once.
         """
-        await self.temporal.start(row.id, self._start_input(row))
+        try:
+            await self.temporal.start(row.id, self._start_input(row))
+        except RPCError as err:
+            # Temporal is down: the proposal is saved, nothing is lost; the same retry finishes it.
+            log.warning("proposal_converge_unavailable", proposal_id=str(row.id), error=str(err)[:200])
+            raise ApiError(
+                503,
+                "temporal_unavailable",
+                f"Temporal is not reachable: proposal {row.contract_number} is saved but its "
+                "workflow could not be reached. Retry with the same Idempotency-Key to finish it.",
+                headers={"Retry-After": "5"},
+                proposal_id=str(row.id),
+                contract_number=row.contract_number,
+            ) from None
         if replaces is not None:
             machine = await self.lifecycle(replaces)
             if machine.can("cancel", now=self.clock(), actor=Actor.DEALER):
@@ -411,11 +427,24 @@ class ProposalService:
             row, "send_to_buyer", EventRequest(actor="dealer"), update_id=f"send-on-create-{row.id}"
         )
 
-    async def _remember_seller(self, name: str, email: str, phone: str | None) -> None:
+    async def _remember_seller(
+        self, name: str, email: str, phone: str | None, *keep: Proposal | None
+    ) -> None:
         """Save or refresh the seller's profile, offered again at the dealer's next sale.
 
-        A convenience: if it cannot be saved, the proposal stands anyway.
+        A convenience: if it cannot be saved, the proposal stands anyway. A rollback (a
+        concurrent first sale by the same seller) expires every loaded row: the rows in `keep`
+        are loaded again, or the next read of one (`row.id`) would do I/O outside the event
+        loop's greenlet (`MissingGreenlet`, a 500 seen on concurrent creates).
         """
+        try:
+            await self._save_seller(name, email, phone)
+        finally:
+            for row in keep:
+                if row is not None and inspect(row).expired_attributes:
+                    await self.session.refresh(row)
+
+    async def _save_seller(self, name: str, email: str, phone: str | None) -> None:
         for _ in range(2):  # a concurrent first sale by the same seller: update on retry
             try:
                 seller = await self.session.scalar(
@@ -496,7 +525,7 @@ class ProposalService:
                 setattr(row, f"seller_{name}", getattr(patch.seller, name))
         await self.session.commit()
         if patch.seller is not None and patch.seller.model_fields_set:
-            await self._remember_seller(row.seller_name, row.seller_email, row.seller_phone)
+            await self._remember_seller(row.seller_name, row.seller_email, row.seller_phone, row)
 
         status: ProposalStatus | None = None
         if email_changed and machine.can("resend", now=now, actor=Actor.DEALER):

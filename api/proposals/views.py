@@ -92,6 +92,9 @@ def proposal_out(row: Proposal) -> ProposalOut:
         contract_status=row.contract_status,
         email_failed=row.email_failed,
         email_error=row.email_error,
+        email_delayed=row.email_delayed_since is not None,
+        email_delayed_since=row.email_delayed_since,
+        email_delay_reason=row.email_delay_reason,
     )
 
 

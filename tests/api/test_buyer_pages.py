@@ -91,7 +91,9 @@ async def test_forms_without_the_csrf_token_are_refused(client, dealers, new_bod
     _, token = await send_proposal(client, dealers, new_body, sink)
     refused = await client.post(f"/p/{token}/decline", data={"csrf": "forged"})
     assert refused.status_code == 403
-    assert refused.json()["error"]["code"] == "csrf_failed"
+    # A page, in French (it was the API's JSON before).
+    assert refused.headers["content-type"].startswith("text/html")
+    assert "Formulaire expiré" in refused.text
     still = await client.get(f"/api/v1/buyer/{token}")
     assert still.json()["state"] in ("sent", "viewed")
 

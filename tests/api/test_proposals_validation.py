@@ -86,7 +86,9 @@ async def test_invalid_value_is_422_naming_the_field(
     set_path(body, path, value)
     response = await client.post(URL, json=body, headers=dealers.a.headers)
     assert response.status_code == 422, response.text
-    assert response.json()["error"]["code"] == "validation_error"
+    # A control character (a header injection) has its own code, whichever layer refused it.
+    expected = "control_character" if "\n" in str(value) else "validation_error"
+    assert response.json()["error"]["code"] == expected
     assert error_fields(response) == {path}
     assert await count_rows() == 0
 

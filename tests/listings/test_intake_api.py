@@ -68,3 +68,34 @@ async def test_intake_needs_an_inspector_token(
         "/api/v1/inspections", json=intake_body(), headers={"Authorization": f"Bearer {dealer.token}"}
     )
     assert response.status_code == 403
+
+
+async def test_intake_honours_idempotency_key(
+    client: httpx.AsyncClient, inspector: dict, listings: ListingHarness, sink: Sink
+) -> None:
+    """Same key and body: the same intake (one owner, one listing, one password mail);
+    another body with that key: 409. Before: every retry made another inspection."""
+    import asyncio
+
+    headers = {**inspector, "Idempotency-Key": "intake-7"}
+    answers = await asyncio.gather(
+        *(client.post("/api/v1/inspections", json=intake_body(), headers=headers) for _ in range(3))
+    )
+    assert [a.status_code for a in answers] == [201, 201, 201], [a.text for a in answers]
+    assert len({a.json()["listing_id"] for a in answers}) == 1
+    assert {a.json()["owner_created"] for a in answers} == {True}  # the same answer each time
+    again = await client.post("/api/v1/inspections", json=intake_body(), headers=headers)
+    assert again.status_code == 201 and again.json() == answers[0].json()
+    assert again.headers["idempotent-replayed"] == "true"
+
+    other = intake_body()
+    other["vehicle"]["registration"] = "EF-456-GH"
+    reused = await client.post("/api/v1/inspections", json=other, headers=headers)
+    assert reused.status_code == 409
+    assert reused.json()["error"]["code"] == "idempotency_key_reused"
+    async with listings.session_factory() as session:
+        assert await session.scalar(select(func.count()).select_from(Listing)) == 1
+        assert await session.scalar(select(func.count()).select_from(Inspection)) == 1
+    await credentials_for(sink, "marie.curie@example.com")
+    status = await listings.workflows.status(uuid.UUID(answers[0].json()["listing_id"]))
+    assert status is not None and status.state == "pending_survey"

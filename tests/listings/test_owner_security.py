@@ -375,3 +375,39 @@ async def test_login_is_rate_limited_per_address(
     assert int(limited.headers["Retry-After"]) > 0
     page = await login_page(client, ALICE, two_owners["alice"]["password"])
     assert page.status_code == 429 and "Trop de tentatives" in page.text
+
+
+async def test_logout_ends_the_session_on_the_server_a_kept_cookie_no_longer_works(
+    client: httpx.AsyncClient, visitor: httpx.AsyncClient, two_owners: dict, session_factory
+) -> None:
+    """Before: the cookie was a signed token only, so after logout a copy worked for up to 8 h."""
+    from sqlalchemy import func, select
+
+    from db.models import OwnerSession
+
+    alice = two_owners["alice"]
+    logged_in = await api_login(client, ALICE, alice["password"])
+    cookie = client.cookies.get("carflow_owner")
+    assert cookie
+    async with session_factory() as session:
+        stored = list(await session.scalars(select(OwnerSession.token_hash)))
+    assert len(stored) == 1 and cookie not in stored[0]  # opaque, and only its hash is kept
+
+    # The JSON API's logout: the copied cookie is nobody afterwards.
+    visitor.cookies.set("carflow_owner", cookie)
+    assert (await visitor.get("/api/v1/owner/me")).status_code == 200
+    out = await client.post("/api/v1/owner/logout", headers={"X-CSRF-Token": logged_in.json()["csrf_token"]})
+    assert out.status_code == 204, out.text
+    assert (await visitor.get("/api/v1/owner/me")).status_code == 401
+    assert (await visitor.get("/espace/expertises", follow_redirects=False)).status_code == 303
+
+    # The page's logout too.
+    await api_login(client, ALICE, alice["password"])
+    cookie = client.cookies.get("carflow_owner")
+    visitor.cookies.set("carflow_owner", cookie)
+    mine = await client.get("/espace/expertises")
+    assert mine.status_code == 200
+    assert (await client.post("/espace/deconnexion", data={"csrf": csrf_of(mine.text)})).status_code == 303
+    assert (await visitor.get("/api/v1/owner/me")).status_code == 401
+    async with session_factory() as session:
+        assert await session.scalar(select(func.count()).select_from(OwnerSession)) == 0

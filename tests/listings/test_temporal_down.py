@@ -107,3 +107,5 @@ async def test_reads_work_and_actions_answer_503_without_temporal(
     )
     assert page.status_code == 503
     assert "momentanément indisponible" in page.text
+    assert "support@carflow.localhost" in page.text  # whom to contact meanwhile
+    assert page.headers["content-type"].startswith("text/html")

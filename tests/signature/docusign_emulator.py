@@ -41,6 +41,7 @@ import pypdf
 import trustme
 
 ENVELOPES = re.compile(r"^/restapi/v2\.1/accounts/(?P<account>[^/]+)/envelopes$")
+ENVELOPE = re.compile(r"^/restapi/v2\.1/accounts/(?P<account>[^/]+)/envelopes/(?P<envelope>[^/]+)$")
 ENVELOPE_PART = re.compile(
     r"^/restapi/v2\.1/accounts/(?P<account>[^/]+)/envelopes/(?P<envelope>[^/]+)/(?P<part>views/recipient|custom_fields)$"
 )
@@ -75,6 +76,7 @@ class Envelope:
     created: str
     transaction_id: str | None
     views: list[str] = field(default_factory=list)
+    voided_reason: str | None = None
 
     @property
     def text_custom_fields(self) -> list[dict[str, Any]]:
@@ -230,6 +232,9 @@ class DocuSignEmulator:
             match = ENVELOPES.match(r.path)
             if match and match["account"] == self.account_id:
                 return self._create(r) if r.method == "POST" else self._list(r)
+            match = ENVELOPE.match(r.path)
+            if match and match["account"] == self.account_id and r.method == "PUT":
+                return self._update(match["envelope"], r.json())
             match = ENVELOPE_PART.match(r.path)
             if match and match["account"] == self.account_id:
                 envelope = self.envelopes.get(match["envelope"])
@@ -243,6 +248,24 @@ class DocuSignEmulator:
                 if match["part"] == "views/recipient" and r.method == "POST":
                     return self._view(envelope, r.json())
         return 404, error("RESOURCE_NOT_FOUND", f"{r.method} {r.path} is not emulated")
+
+    def _update(self, envelope_id: str, change: dict[str, Any]) -> tuple[int, Any]:
+        """PUT envelopes/{id}: voiding, as DocuSign does it (only an envelope still in flight)."""
+        envelope = self.envelopes.get(envelope_id)
+        if envelope is None:
+            return 400, error("ENVELOPE_DOES_NOT_EXIST", "The envelope does not exist.")
+        if change.get("status") != "voided":
+            return 400, error("INVALID_REQUEST_PARAMETER", "only voiding is emulated")
+        if not change.get("voidedReason"):
+            return 400, error("ENVELOPE_VOIDED_REASON_REQUIRED", "A voided reason is required.")
+        if envelope.status not in ("created", "sent", "delivered"):
+            return 400, error(
+                "ENVELOPE_CANNOT_VOID_INVALID_STATE",
+                f"Only envelopes in the 'Sent' or 'Delivered' states may be voided (is {envelope.status}).",
+            )
+        envelope.status = "voided"
+        envelope.voided_reason = change["voidedReason"]
+        return 200, {"envelopeId": envelope_id}
 
     def _token(self, r: Recorded) -> tuple[int, Any]:
         form = parse_qs(r.body.decode())
@@ -386,7 +409,7 @@ def _handler(emulator: DocuSignEmulator) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(payload)
 
-        do_GET = do_POST = _serve
+        do_GET = do_POST = do_PUT = _serve
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib's name
             pass

@@ -31,6 +31,12 @@ def test_histories_are_recorded_for_each_lifecycle_ending() -> None:
         "listing_sold_archived",
         "listing_private_sold_archived",
     } <= names
+    # Behind `loose-ends-v1`: envelopes voided on cancel and expiry, a superseded mail dropped.
+    assert {
+        "i15_cancel_voids_envelope",
+        "i15_expired_while_signing_voids_envelope",
+        "i15_resend_supersedes_failed_mail",
+    } <= names
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])

@@ -1,0 +1,98 @@
+"""Nobody stuck: a buyer whose signing cannot finish can always go back (`abandon`).
+
+Before: with the worker down, the accept answered 503 after 30 s and rolled back the bank
+details while Temporal applied the update later: `signing` without bank details, `accept`
+409, `sign` 409 `bank_details_missing`, and nothing let the buyer go back (2 of 50
+lifecycles in the crash test). Real worker, real SMTP sink.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+
+from buyer_helpers import accept_body, send_proposal
+from sqlalchemy import update
+
+import api.lifecycle_client as lifecycle_client
+from api.buyer.service import csrf_token
+from db.models import Proposal
+from support import eventually
+
+
+async def test_an_accept_retried_while_pending_attaches_and_signing_works(
+    client, dealers, new_body, worker, sink, session_factory, monkeypatch
+) -> None:
+    proposal, token = await send_proposal(client, dealers, new_body, sink)
+    assert (await client.get(f"/api/v1/buyer/{token}")).json()["state"] == "viewed"
+    with monkeypatch.context() as patch:
+        patch.setattr(lifecycle_client, "UPDATE_TIMEOUT", timedelta(milliseconds=1))
+        first = await client.post(f"/api/v1/buyer/{token}/accept", json=accept_body())
+    assert first.status_code == 202, first.text
+    # The buyer clicks again: the same update (same version), not a 409 for a second accept.
+    retried = await client.post(f"/api/v1/buyer/{token}/accept", json=accept_body())
+    assert retried.status_code == 200, retried.text
+    assert retried.json()["state"] == "signing"
+    assert "sign" in retried.json()["actions"]
+    async with session_factory() as session:
+        row = await session.get(Proposal, uuid.UUID(proposal["id"]))
+        assert row is not None and row.iban_encrypted is not None  # kept, never rolled back
+    signed = await client.post(f"/api/v1/buyer/{token}/sign", json={"full_name": "Jeanne Dupont"})
+    assert (signed.status_code, signed.json()["state"]) == (200, "signed")
+
+
+async def test_signing_without_bank_details_offers_going_back_and_the_buyer_can_finish(
+    app, client, dealers, new_body, worker, sink, session_factory
+) -> None:
+    proposal, token = await send_proposal(client, dealers, new_body, sink)
+    await client.get(f"/api/v1/buyer/{token}")
+    accepted = await client.post(f"/api/v1/buyer/{token}/accept", json=accept_body())
+    assert accepted.json()["state"] == "signing"
+    # The state the crash test left behind: signing, bank details gone.
+    async with session_factory() as session:
+        await session.execute(
+            update(Proposal)
+            .where(Proposal.id == uuid.UUID(proposal["id"]))
+            .values(iban_encrypted=None, iban_masked=None)
+        )
+        await session.commit()
+
+    view = (await client.get(f"/api/v1/buyer/{token}")).json()
+    assert view["state"] == "signing"
+    assert view["actions"] == ["abandon"]  # never a step the buyer cannot take
+    assert "coordonnées bancaires" in view["message"]
+    refused = await client.post(f"/api/v1/buyer/{token}/sign", json={"full_name": "Jeanne Dupont"})
+    assert refused.status_code == 409
+    assert refused.json()["error"]["code"] == "bank_details_missing"
+    assert refused.json()["error"]["allowed_events"] == ["abandon"]
+
+    page = await client.get(f"/p/{token}")
+    assert "Revenir à l'étape précédente" in page.text
+    assert "Signer le contrat" not in page.text
+    back = await client.post(
+        f"/p/{token}/abandon", data={"csrf": csrf_token(app.state.settings, token)}, follow_redirects=False
+    )
+    assert back.status_code == 303, back.text
+
+    async def viewed() -> dict:
+        return (await client.get(f"/api/v1/buyer/{token}")).json()
+
+    again = await eventually(viewed, lambda v: v["state"] == "viewed")
+    assert "accept" in again["actions"]
+    accepted = await client.post(f"/api/v1/buyer/{token}/accept", json=accept_body())
+    assert accepted.json()["state"] == "signing", accepted.text
+    signed = await client.post(f"/api/v1/buyer/{token}/sign", json={"full_name": "Jeanne Dupont"})
+    assert (signed.status_code, signed.json()["state"]) == (200, "signed")
+
+
+async def test_the_json_api_goes_back_too(client, dealers, new_body, worker, sink) -> None:
+    _, token = await send_proposal(client, dealers, new_body, sink)
+    await client.get(f"/api/v1/buyer/{token}")
+    await client.post(f"/api/v1/buyer/{token}/accept", json=accept_body())
+    back = await client.post(f"/api/v1/buyer/{token}/abandon")
+    assert back.status_code == 200, back.text
+    assert back.json()["state"] == "viewed"
+    # Only from signing: going back from `viewed` is a clear 409.
+    again = await client.post(f"/api/v1/buyer/{token}/abandon")
+    assert again.status_code == 409
+    assert again.json()["error"]["code"] == "transition_not_allowed"
