@@ -475,6 +475,13 @@ class Listing(LifecycleReadModel, Base):
             postgresql_where=text("publicly_visible"),
             sqlite_where=text("publicly_visible = 1"),
         ),
+        Index(
+            "ix_listings_public_mileage",
+            "mileage_km",
+            "id",
+            postgresql_where=text("publicly_visible"),
+            sqlite_where=text("publicly_visible = 1"),
+        ),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
@@ -485,6 +492,7 @@ class Listing(LifecycleReadModel, Base):
     # filters listings without reading inspections; written once, at intake.
     make_key: Mapped[str] = mapped_column(String(100), default="")
     model_key: Mapped[str] = mapped_column(String(160), default="")
+    mileage_km: Mapped[int] = mapped_column(default=0, server_default="0")  # the inspection's, for sorting
 
     # Read model: only the records activity writes below this line and LifecycleReadModel's
     # (the intake writes the starting point, version 0).
@@ -508,10 +516,13 @@ def _listing_vehicle_keys(_mapper: Mapper[Listing], connection: Connection, row:
     # Intake (and any ORM insert) copies the inspection's make and model, normalized: the
     # public search then filters listings alone. One primary-key read, once per listing.
     vehicle = connection.execute(
-        select(Inspection.vehicle_make, Inspection.vehicle_model).where(Inspection.id == row.inspection_id)
+        select(Inspection.vehicle_make, Inspection.vehicle_model, Inspection.vehicle_mileage_km).where(
+            Inspection.id == row.inspection_id
+        )
     ).first()
     if vehicle is not None:
         row.make_key, row.model_key = normalize(vehicle.vehicle_make), normalize(vehicle.vehicle_model)
+        row.mileage_km = vehicle.vehicle_mileage_km
     row.location_key = normalize(row.location)
 
 

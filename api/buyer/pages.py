@@ -12,11 +12,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from activities.contract_context import contract_context
 from activities.document_templates import conditions_template
 from api.buyer.deps import Buyer, app_signature_provider
 from api.buyer.service import AcceptForm, BuyerService, csrf_token
 from api.errors import ApiError
 from api.pages import PageError
+from api.proposals.views import lifecycle_of
 from api.templating import templates
 
 router = APIRouter(prefix="/p", include_in_schema=False)
@@ -117,6 +119,20 @@ async def conditions(request: Request, token: str, buyer: Buyer) -> Response:
     # The same text as the PDF, as a page: one source for both.
     template = request.app.state.pdf_templates.get_template(conditions_template(view["product"]["kind"]))
     return HTMLResponse(template.render())
+
+
+@router.get("/{token}/apercu", response_class=HTMLResponse)
+async def contract_preview(request: Request, token: str, buyer: Buyer) -> Response:
+    """The contract to sign as a page (shown inline on the signing step): the same template
+    and data as its PDF, rendered as HTML, so the buyer reads it without opening a file."""
+    try:
+        proposal, dealer = await buyer.find(token)
+    except ApiError as error:
+        raise not_found(error.message) from None
+    if not lifecycle_of(proposal).contract_reviewable():
+        raise not_found("Le contrat de cette proposition n'est pas consultable.")
+    template = request.app.state.pdf_templates.get_template("contract.html")
+    return HTMLResponse(template.render(c=contract_context(proposal, dealer)))
 
 
 @router.get("/{token}/contract.pdf")

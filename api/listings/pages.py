@@ -34,7 +34,9 @@ from api.listings.service import (
     PAGE_SIZE,
     Row,
     SearchQuery,
+    Sort,
     any_row,
+    first_photos,
     lifecycle_of,
     public_row,
     report_pdf,
@@ -78,10 +80,25 @@ def not_found(owner: Owner | None) -> PageError:
     return PageError(404, "annonces/not_found.html", {"owner": owner})
 
 
+# The page's sorts, named in French in its address (`tri=`), as the API names them.
+PAGE_SORTS: dict[str, Sort] = {
+    "recent": "newest",
+    "prix_croissant": "price_asc",
+    "prix_decroissant": "price_desc",
+    "kilometrage": "mileage_asc",
+}
+PAGE_SORT_LABELS = {
+    "recent": "Les plus récentes",
+    "prix_croissant": "Prix croissant",
+    "prix_decroissant": "Prix décroissant",
+    "kilometrage": "Kilométrage le plus bas",
+}
+
+
 @router.get("")
 async def search_page(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
     params = request.query_params
-    q = {key: params.get(key, "").strip()[:80] for key in ("marque", "modele", "prix_max", "lieu")}
+    q = {key: params.get(key, "").strip()[:80] for key in ("marque", "modele", "prix_max", "lieu", "tri")}
     owner = await session_owner(request, session, settings)
     errors: dict[str, str] = {}
     max_price_cents = None
@@ -103,6 +120,7 @@ async def search_page(request: Request, session: SessionDep, settings: SettingsD
         model=q["modele"] or None,
         max_price_cents=max_price_cents,
         location=q["lieu"] or None,
+        sort=PAGE_SORTS.get(q["tri"], "newest"),
     )
     rows: list[Row] = []
     total, exact, next_cursor = 0, True, None
@@ -114,10 +132,12 @@ async def search_page(request: Request, session: SessionDep, settings: SettingsD
             if err.code != "invalid_cursor":
                 raise
             errors["cursor"] = "Ce lien de page n'est plus valide : relancez la recherche."
+    photos = await first_photos(session, [row.inspection.id for row in rows])
     context = {
         "owner": owner,
         "q": q,
-        "items": [page_view(row) for row in rows],
+        "items": [{**page_view(row), "photo": photos.get(row.inspection.id)} for row in rows],
+        "sorts": PAGE_SORT_LABELS,
         "total": total,
         "total_exact": exact,
         "page": page_index,

@@ -44,7 +44,9 @@ async def search_listings(
     model: SearchText = None,
     max_price_cents: Annotated[int | None, Query(ge=0, le=MAX_PRICE_CENTS)] = None,
     location: SearchText = None,
-    sort: Annotated[Sort, Query(description="newest (default), price_asc or price_desc")] = "newest",
+    sort: Annotated[
+        Sort, Query(description="newest (default), price_asc, price_desc or mileage_asc")
+    ] = "newest",
 ) -> PublicListingPage:
     query = SearchQuery(make=make, model=model, max_price_cents=max_price_cents, location=location, sort=sort)
     rows, found = await search(session, query, params)

@@ -32,7 +32,7 @@ from api.paging import Found, Keyset, PageParams, fetch_page
 from api.security import rate_limit
 from carflow.settings import Settings
 from db.documents import DocumentStore
-from db.models import ContactMessage, Inspection, Listing
+from db.models import ContactMessage, Inspection, InspectionPhoto, Listing
 from db.search_text import normalize
 from statemachines.listing import ListingMachine, restore_listing
 from workflows.listing_contract import UPDATE_CONTACT_OWNER, ContactRequest
@@ -91,8 +91,9 @@ SORTS = {
     "newest": NEWEST,
     "price_asc": Keyset("listings_price_asc", (Listing.price_cents, Listing.id), descending=False),
     "price_desc": Keyset("listings_price_desc", (Listing.price_cents, Listing.id)),
+    "mileage_asc": Keyset("listings_mileage_asc", (Listing.mileage_km, Listing.id), descending=False),
 }
-Sort = Literal["newest", "price_asc", "price_desc"]
+Sort = Literal["newest", "price_asc", "price_desc", "mileage_asc"]
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,23 @@ def search_query(query: SearchQuery) -> Select[Any]:
 def with_inspection(stmt: Select[Any]) -> Select[Any]:
     """The page's rows with their inspection (joined for the page's rows, not the count)."""
     return stmt.add_columns(Inspection).join(Inspection, Inspection.id == Listing.inspection_id)
+
+
+async def first_photos(
+    session: AsyncSession, inspection_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, InspectionPhoto]:
+    """Each inspection's first photo (its thumbnail in the results): one query for a page."""
+    if not inspection_ids:
+        return {}
+    found = await session.scalars(
+        select(InspectionPhoto)
+        .where(InspectionPhoto.inspection_id.in_(inspection_ids))
+        .order_by(InspectionPhoto.inspection_id, InspectionPhoto.position)
+    )
+    first: dict[uuid.UUID, InspectionPhoto] = {}
+    for photo in found:
+        first.setdefault(photo.inspection_id, photo)
+    return first
 
 
 async def search(session: AsyncSession, query: SearchQuery, params: PageParams) -> tuple[list[Row], Found]:

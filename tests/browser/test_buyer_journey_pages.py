@@ -76,6 +76,25 @@ async def test_an_error_is_summarised_at_the_top_and_nothing_ticked_is_lost(
     await screen.get_by_role("button", name="Valider et passer à la signature").click()
     await expect(screen.get_by_role("heading", name="Signature de votre contrat")).to_be_visible()
     await expect(screen.locator('[aria-current="step"]')).to_contain_text("Relecture du contrat")
+    # The contract, read on the page (the worker prepares it: the page waits for it), and as a PDF.
+    preview = screen.frame_locator('iframe[title="Aperçu du contrat à signer"]')
+    await expect(preview.get_by_role("heading", name=re.compile("Proposition de contrat n°"))).to_be_visible(
+        timeout=30_000
+    )
+    await expect(screen.get_by_role("link", name="Télécharger le contrat (PDF)")).to_be_visible()
+    await assert_accessible(screen)
+
+    # Signed, then the withdrawal: asked once more, with its deadline, before anything happens.
+    await screen.get_by_label("Saisissez vos prénom et nom pour signer").fill("Jeanne Dupont")
+    await screen.get_by_role("button", name="Signer le contrat").click()
+    await expect(screen.get_by_role("heading", name=re.compile("Votre contrat est signé"))).to_be_visible()
+    await assert_accessible(screen)
+    await screen.get_by_role("button", name="Me rétracter").click()
+    await expect(screen.get_by_role("heading", name="Confirmez-vous votre rétractation ?")).to_be_visible()
+    await expect(screen.get_by_text("Vous pouvez vous rétracter jusqu'au")).to_be_visible()
+    await assert_accessible(screen)
+    await screen.get_by_role("button", name="Oui, je me rétracte").click()
+    await expect(screen.get_by_role("heading", name="Votre rétractation est enregistrée")).to_be_visible()
     await assert_accessible(screen)
 
 
@@ -97,4 +116,12 @@ async def test_declining_needs_a_confirmation_that_says_what_happens(
     await screen.get_by_role("button", name="Je ne souhaite pas souscrire").click()
     await screen.get_by_role("button", name="Oui, je refuse la proposition").click()
     await expect(screen.get_by_role("heading", name="Vous avez refusé cette proposition")).to_be_visible()
+    await assert_accessible(screen)
+
+
+async def test_an_unknown_link_gets_a_french_page_that_passes_the_audit(live: Live, screen: Page) -> None:
+    response = await screen.goto(f"{live.url}/p/not-a-real-link")
+    assert response is not None and response.status == 404
+    await expect(screen.locator("h1")).to_be_visible()
+    assert await screen.locator("html").get_attribute("lang") == "fr"
     await assert_accessible(screen)

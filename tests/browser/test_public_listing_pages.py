@@ -48,6 +48,20 @@ async def test_the_photo_comes_first_and_the_seller_is_one_tap_away(listing_url:
     await assert_accessible(screen)
 
 
+async def test_results_show_each_vehicle_s_photo_and_sort_by_mileage(
+    live: Live, listing_url: str, screen: Page
+) -> None:
+    listing_id = listing_url.rsplit("/", 1)[1]
+    await screen.goto(f"{live.url}/annonces")
+    card = screen.locator("li", has=screen.locator(f'a[href="/annonces/{listing_id}"]'))
+    await expect(card.locator(".thumb img")).to_have_attribute("src", f"{live.url}/photos/front.jpg")
+    await screen.get_by_label("Trier par").select_option("kilometrage")
+    await screen.get_by_role("button", name="Rechercher").click()
+    await expect(screen.get_by_role("status")).to_contain_text("du plus faible kilométrage")
+    await expect(screen.get_by_label("Trier par")).to_have_value("kilometrage")
+    await assert_accessible(screen)
+
+
 async def test_a_sent_message_is_confirmed_in_the_first_screen(listing_url: str, phone: Page) -> None:
     await phone.goto(listing_url)
     await phone.get_by_role("link", name="Contacter le vendeur").click()

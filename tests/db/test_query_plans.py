@@ -81,12 +81,13 @@ FROM generate_series(1, {LISTINGS_N}) g;
 INSERT INTO listings (
     id, inspection_id, owner_id, created_at, make_key, model_key, price_cents, negotiable, location,
     location_key, state, visible_when_sold, publicly_visible, published_at, state_version, email_failed,
-    updated_at)
+    updated_at, mileage_km)
 SELECT gen_random_uuid(), i.id, i.owner_id, timestamptz '2026-01-01' + n * interval '1 minute',
     lower(translate(i.vehicle_make, 'ë', 'e')), lower(i.vehicle_model), 100000 + (n % 200) * 10000, false,
     'Lyon ' || (n % 100), 'lyon ' || (n % 100),
     CASE WHEN n % 3 = 0 THEN 'published' ELSE 'private' END, false, n % 3 = 0,
-    CASE WHEN n % 3 = 0 THEN timestamptz '2026-01-01' + n * interval '1 minute' END, 1, false, now()
+    CASE WHEN n % 3 = 0 THEN timestamptz '2026-01-01' + n * interval '1 minute' END, 1, false, now(),
+    (n * 37) % 200000
 FROM (SELECT id, owner_id, vehicle_make, vehicle_model, row_number() OVER (ORDER BY reference) AS n
       FROM inspections) i;
 """
@@ -175,6 +176,7 @@ async def test_main_list_queries_use_indexes(seeded: AsyncEngine) -> None:
             "public by make and price": page_query(by_make, listings_sort, first, with_inspection),
             "public by make count": count_query(by_make),
             "public by price": page_query(public, SORTS["price_asc"], first, with_inspection),
+            "public by mileage": page_query(public, SORTS["mileage_asc"], first, with_inspection),
             "owner listings": page_query(owned_query(BIG_OWNER), OWNER_LISTINGS, first, with_inspection),
         }
         scanned = {name: seq_scans(await plan(conn, stmt)) for name, stmt in statements.items()}

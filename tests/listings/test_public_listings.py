@@ -30,6 +30,7 @@ def insert_listing(session_factory, migrated: Settings) -> Insert:  # noqa: ANN0
         model: str = "308",
         price_cents: int = 1_000_000,
         location: str = "Lyon",
+        mileage_km: int = 50_000,
         published_at: datetime | None = NOW,
         visible: bool | None = None,
     ) -> Listing:
@@ -50,7 +51,7 @@ def insert_listing(session_factory, migrated: Settings) -> Insert:  # noqa: ANN0
                     vehicle_model=model,
                     vehicle_registration="AB-123-CD",
                     vehicle_first_registration=date(2020, 1, 1),
-                    vehicle_mileage_km=50_000,
+                    vehicle_mileage_km=mileage_km,
                     inspected_at=NOW - timedelta(days=30),
                     inspector_name="Expert",
                     summary="Résumé",
@@ -205,6 +206,17 @@ async def test_filters_ignore_accents_and_case(client: httpx.AsyncClient, insert
     assert (await search(client, make="citroen", location="paris"))["items"] == []
     page = await client.get("/annonces", params={"marque": "citroen"})
     assert f"/annonces/{citroen.id}" in page.text
+
+
+async def test_sort_by_mileage_lowest_first(client: httpx.AsyncClient, insert_listing: Insert) -> None:
+    rows = [await insert_listing(mileage_km=km) for km in (120_000, 15_000, 60_000)]
+    by_mileage = [i["id"] for i in (await search(client, sort="mileage_asc"))["items"]]
+    assert by_mileage == [str(rows[1].id), str(rows[2].id), str(rows[0].id)]
+    page = await client.get("/annonces", params={"tri": "kilometrage"})
+    assert page.status_code == 200
+    shown = [page.text.index(f"/annonces/{rows[i].id}") for i in (1, 2, 0)]
+    assert shown == sorted(shown)
+    assert 'value="kilometrage" selected' in page.text
 
 
 async def test_sort_by_price(client: httpx.AsyncClient, insert_listing: Insert) -> None:
