@@ -129,12 +129,13 @@ class MailWatcher:
                     self.seen.discard(base)  # moved from new/ to cur/ meanwhile: next scan
                     continue
                 to = str(message["To"] or "").strip().lower()
-                self.count[to] += 1
                 if to not in self.tokens:
                     body = message.get_body(preferencelist=("plain",))  # type: ignore[attr-defined]
                     found = TOKEN.search(body.get_content() if body is not None else "")
                     if found:
                         self.tokens[to] = found.group(1)
+                # Counted last: this runs in a thread, and a waiter reads the token once counted.
+                self.count[to] += 1
 
     async def run(self) -> None:
         while True:

@@ -49,6 +49,44 @@ async def test_create_worker_serves_the_configured_task_queue(
     assert not worker.is_running
 
 
+async def test_create_worker_is_sized_and_sandboxed_from_the_settings(
+    migrated: Settings, temporal_env: WorkflowEnvironment
+) -> None:
+    sized = migrated.model_copy(
+        update={
+            "worker_max_cached_workflows": 123,
+            "worker_max_concurrent_workflow_tasks": 7,
+            "worker_max_concurrent_activities": 9,
+            "worker_max_concurrent_local_activities": 5,
+            "worker_reuse_workflow_modules": True,
+        }
+    )
+    config = create_worker(temporal_env.client, sized).config()
+    assert (
+        config["max_cached_workflows"],
+        config["max_concurrent_workflow_tasks"],
+        config["max_concurrent_activities"],
+        config["max_concurrent_local_activities"],
+    ) == (123, 7, 9, 5)
+    passed = config["workflow_runner"].restrictions.passthrough_modules  # type: ignore[attr-defined]
+    assert {"workflows", "statemachines", "workflows.proposal_contract"} <= passed
+
+    # Strict (as the suite runs): the workflow code is re-imported and checked in each sandbox;
+    # building the worker validated every workflow under that sandbox.
+    strict_settings = migrated.model_copy(update={"task_queue": "carflow-strict"})
+    strict = create_worker(temporal_env.client, strict_settings).config()
+    passed = strict["workflow_runner"].restrictions.passthrough_modules  # type: ignore[attr-defined]
+    assert "workflows" not in passed and "workflows.lifecycle" not in passed
+    assert {"statemachines", "workflows.contract"} <= passed
+
+
+def test_default_sizing_fits_a_small_machine() -> None:
+    defaults = Settings.model_fields
+    assert defaults["worker_max_cached_workflows"].default == 500  # README: ~0.1 MiB each
+    assert defaults["worker_max_concurrent_workflow_tasks"].default == 20
+    assert defaults["worker_reuse_workflow_modules"].default is True
+
+
 async def test_connect_with_retry_gives_up_with_a_clear_message(tmp_path) -> None:
     settings = make_settings(tmp_path)
     reasons: list[str] = []
