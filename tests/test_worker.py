@@ -140,3 +140,27 @@ def test_worker_process_exits_with_one_line_when_temporal_never_answers(migrated
     assert last.startswith("worker: cannot reach Temporal at CARFLOW_TEMPORAL_ADDRESS=")
     assert "Traceback" not in result.stderr
     assert '"temporal_not_ready"' in result.stderr  # the retries were logged while waiting
+
+
+HISTORIES = sorted((ROOT / "tests" / "workflows" / "histories").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_recorded_histories_replay_on_the_production_sandbox(path: Path, tmp_path: Path) -> None:
+    """tests/workflows/test_replay.py replays under the strict sandbox; production passes the
+    workflow modules through: the same histories must replay that way too."""
+    from temporalio.client import WorkflowHistory
+    from temporalio.worker import Replayer
+    from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
+
+    from worker import sandbox_restrictions
+    from workflows.registry import ALL_WORKFLOWS
+
+    production = make_settings(tmp_path, worker_reuse_workflow_modules=True)
+    replayer = Replayer(
+        workflows=list(ALL_WORKFLOWS),
+        workflow_runner=SandboxedWorkflowRunner(restrictions=sandbox_restrictions(production)),
+    )
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
+    assert result.replay_failure is None
