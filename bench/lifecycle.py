@@ -1,7 +1,7 @@
 """`make bench-lifecycle`: full remote lifecycles through Carflow's HTTP API against a bare-Temporal baseline.
 
     python -m bench.lifecycle [--lifecycles 20] [--rounds 2] [--concurrency 10,20] [--open 500]
-                              [--json FILE] [--keep]
+                              [--starts] [--json FILE] [--keep]
     python -m bench.lifecycle --compare A.json B.json
 
 One stack of real processes on free ports (bench/stack.py: dev server, worker, API, SMTP
@@ -703,12 +703,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="comma-separated concurrencies (default 10,20)",
     )
     parser.add_argument("--open", type=int, default=500, help="open proposals for starts/s and RSS (0: skip)")
+    parser.add_argument(
+        "--starts", action="store_true", help="only the --open phase: starts/s and worker RSS"
+    )
     parser.add_argument("--json", type=Path, help="write the figures to this file")
     parser.add_argument("--keep", action="store_true", help="keep the stack's directory (logs, databases)")
     parser.add_argument(
         "--compare", nargs=2, type=Path, metavar=("A.json", "B.json"), help="two runs side by side"
     )
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    if args.starts:
+        args.lifecycles = 0
+    return args
 
 
 def main(argv: list[str] | None = None) -> int:
