@@ -31,9 +31,9 @@ log = structlog.get_logger("worker")
 
 # Deterministic modules without side effects, shared with the sandbox instead of re-imported
 # for every workflow: the machines (no I/O, no clock; passing them through also avoids the
-# import-time restrictions python-statemachine trips, DESIGN.md §3), the contracts (names and
-# dataclasses), the search-attribute keys and the record helper they import. None holds state that a
-# workflow mutates, so workflows cannot leak into one another through them.
+# import-time restrictions python-statemachine trips, DESIGN.md §3), the contracts (names
+# and dataclasses), the search-attribute keys and the record helper they import. None holds
+# state that a workflow mutates, so workflows cannot leak into one another through them.
 PASSTHROUGH_MODULES = (
     "statemachines",
     "carflow.records",
@@ -43,12 +43,12 @@ PASSTHROUGH_MODULES = (
     "workflows.listing_contract",
     "workflows.search_attributes",
 )
-# The workflow code itself (the engine and each kind): re-importing it in a fresh sandbox is
-# most of a new workflow's first task (~20 ms of CPU of ~22). Passed through, the sandbox no
-# longer checks that code at run time (a `datetime.now()` in it would not be refused), so the
-# test suite and the replay test run it without (`worker_reuse_workflow_modules=False`).
-# Safe because these modules keep no mutable module-level state: constants, classes and
-# the handlers built at import.
+# The workflow code itself (the engine and each kind). Re-importing it into each new
+# workflow's sandbox was most of that workflow's first task (15-20 ms of CPU of about 30:
+# `python -m bench.sandbox_starts`). Passed through, the sandbox no longer checks that code
+# at run time (a `datetime.now()` in it would not be refused), so the test suite and the
+# replay test run it strictly (`worker_reuse_workflow_modules=False`). Safe because these
+# modules keep no mutable module-level state: constants, classes, handlers built at import.
 WORKFLOW_MODULES = ("workflows",)
 
 

@@ -82,7 +82,7 @@ async def test_create_worker_is_sized_and_sandboxed_from_the_settings(
 
 def test_default_sizing_fits_a_small_machine() -> None:
     defaults = Settings.model_fields
-    assert defaults["worker_max_cached_workflows"].default == 500  # README: ~0.1 MiB each
+    assert defaults["worker_max_cached_workflows"].default == 500  # README "Worker sizing": ~0.12 MiB each
     assert defaults["worker_max_concurrent_workflow_tasks"].default == 20
     assert defaults["worker_reuse_workflow_modules"].default is True
 
