@@ -182,13 +182,18 @@ class RoundResult:
 async def _call(
     http: httpx.AsyncClient, method: str, url: str, headers: dict[str, str], body: Any = None
 ) -> dict[str, Any]:
-    """One step; an answer still pending (202) is polled by repeating the step's read."""
+    """One step. An answer still pending (202) is asked again; once the pending action has
+    gone through, asking again is refused (409) with the state it led to: that is done."""
+    pending = False
     for _ in range(60):
         answer = await http.request(method, url, json=body, headers=headers)
         if answer.status_code in (200, 201):
             return dict(answer.json())
+        if pending and answer.status_code == 409:
+            return dict(answer.json()["error"])
         if answer.status_code != 202:
             raise RuntimeError(f"{method} {url} -> {answer.status_code} {answer.text[:300]}")
+        pending = True
         await asyncio.sleep(0.5)
     raise RuntimeError(f"{method} {url} still pending after 60 attempts")
 
@@ -202,9 +207,9 @@ async def lifecycle(
         return now
 
     started = time.monotonic()
-    created = await _call(
-        http, "POST", f"{target.api_url}/api/v1/proposals", target.headers, proposal_body(address)
-    )
+    # The key makes asking again after a 202 return the same proposal, not a second one.
+    headers = {**target.headers, "Idempotency-Key": address}
+    created = await _call(http, "POST", f"{target.api_url}/api/v1/proposals", headers, proposal_body(address))
     mark = took("create", started)
     await mails.wait(address, 1)
     token = mails.tokens[address]
