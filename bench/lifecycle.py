@@ -372,7 +372,7 @@ async def open_proposals(stack: Stack, carflow: Target, n: int) -> dict[str, Any
                 body = proposal_body(f"open-{i}@bench.example.com", send=False)
                 try:
                     await _call(http, "POST", f"{carflow.api_url}/api/v1/proposals", carflow.headers, body)
-                except RuntimeError as exc:  # counted and shown; the others still open
+                except (RuntimeError, httpx.HTTPError) as exc:  # counted and shown; the rest opens
                     failed.append(str(exc)[:300])
                     return
                 created += 1
