@@ -579,7 +579,7 @@ def rows(figures: dict[str, Any]) -> list[tuple[str, str, str, str]]:
         )
     history = figures.get("history", {})
     c, b = history.get("carflow", {}), history.get("bare", {})
-    if c or b:
+    if c.get("proposals") or b.get("proposals"):
         out.append(("history events / signed proposal", f(c.get("events"), 1), f(b.get("events"), 1), ""))
         out.append(("billable actions / signed proposal", f(c.get("actions"), 1), f(b.get("actions"), 1), ""))
         for kind in sorted(set(c.get("actions_by_kind", {})) | set(b.get("actions_by_kind", {}))):
