@@ -389,23 +389,33 @@ async def open_proposals(stack: Stack, carflow: Target, n: int) -> dict[str, Any
     metrics = f"http://127.0.0.1:{stack.ports['metrics']}/metrics"
     cpu_idle, rss_idle = stack.usage("worker")
     tasks_before = _tasks_done(metrics)
-    drain_started = time.monotonic()
-    while (done := _tasks_done(metrics) - tasks_before) < n:
+    drain_started = last_progress = time.monotonic()
+    done = 0.0
+    while done < n:
+        now_done = _tasks_done(metrics) - tasks_before
+        if now_done > done:
+            done, last_progress = now_done, time.monotonic()
+        elif time.monotonic() - last_progress > 30:
+            # A task or two the metrics never count should not lose the whole run.
+            print(f"\nopen proposals: stalled at {done:.0f}/{n} first tasks", file=sys.stderr)
+            break
         _progress(f"open proposals: worker drained {done:.0f}/{n} first workflow tasks")
-        if time.monotonic() - drain_started > max(600.0, n / 2):
-            raise TimeoutError(f"worker drained {done:.0f} of {n} first tasks")
         await asyncio.sleep(0.2)
-    drain = time.monotonic() - drain_started
+    n_drained = int(min(done, n))
+    drain = max(last_progress - drain_started, 1e-6)
     cpu, rss = stack.usage("worker")
     await asyncio.sleep(3)  # let the cache settle before reading memory again
     rss_later = stack.usage("worker")[1]
-    _progress(f"open proposals: {n / drain:.1f} starts/s, worker RSS {max(rss, rss_later) / MiB:.0f} MiB\n")
+    _progress(
+        f"open proposals: {n_drained / drain:.1f} starts/s, worker RSS {max(rss, rss_later) / MiB:.0f} MiB\n"
+    )
     return {
         "proposals": n,
         "create_errors": len(failed),
         "drafts_created_per_s": n / create_seconds,
-        "starts_per_s": n / drain,
-        "worker_cpu_ms_per_start": (cpu - cpu_idle) * 1000 / n,
+        "drained": n_drained,
+        "starts_per_s": n_drained / drain,
+        "worker_cpu_ms_per_start": (cpu - cpu_idle) * 1000 / max(n_drained, 1),
         "worker_rss_idle_mib": rss_idle / MiB,
         "worker_rss_open_mib": max(rss, rss_later) / MiB,
     }
