@@ -388,7 +388,8 @@ async def open_proposals(stack: Stack, carflow: Target, n: int) -> dict[str, Any
     stack.wait_ready(["worker"])
     metrics = f"http://127.0.0.1:{stack.ports['metrics']}/metrics"
     cpu_idle, rss_idle = stack.usage("worker")
-    tasks_before = _tasks_done(metrics)
+    # A fresh process: its counter starts at zero (it may have taken a few tasks already).
+    tasks_before = 0.0
     drain_started = last_progress = time.monotonic()
     done = 0.0
     while done < n:
