@@ -29,9 +29,32 @@ from workflows.registry import ALL_WORKFLOWS
 
 log = structlog.get_logger("worker")
 
-# The machines are pure (no I/O, no clock), so sharing them with the sandbox is safe, and it
-# avoids the sandbox's import-time restrictions that python-statemachine trips (DESIGN.md §3).
-PASSTHROUGH_MODULES = ("statemachines",)
+# Deterministic modules without side effects, shared with the sandbox instead of re-imported
+# for every workflow: the machines (no I/O, no clock; passing them through also avoids the
+# import-time restrictions python-statemachine trips, DESIGN.md §3), the contracts (names
+# and dataclasses), the search-attribute keys and the record helper they import. None holds
+# state that a workflow mutates, so workflows cannot leak into one another through them.
+PASSTHROUGH_MODULES = (
+    "statemachines",
+    "carflow.records",
+    "workflows.contract",
+    "workflows.kinds",
+    "workflows.proposal_contract",
+    "workflows.listing_contract",
+    "workflows.search_attributes",
+)
+# The workflow code itself (the engine and each kind). Re-importing it into each new
+# workflow's sandbox was most of that workflow's first task (15-20 ms of CPU of about 30:
+# `python -m bench.sandbox_starts`). Passed through, the sandbox no longer checks that code
+# at run time (a `datetime.now()` in it would not be refused), so the test suite and the
+# replay test run it strictly (`worker_reuse_workflow_modules=False`). Safe because these
+# modules keep no mutable module-level state: constants, classes, handlers built at import.
+WORKFLOW_MODULES = ("workflows",)
+
+
+def sandbox_restrictions(settings: Settings) -> SandboxRestrictions:
+    modules = PASSTHROUGH_MODULES + (WORKFLOW_MODULES if settings.worker_reuse_workflow_modules else ())
+    return SandboxRestrictions.default.with_passthrough_modules(*modules)
 
 
 def create_worker(
@@ -51,9 +74,12 @@ def create_worker(
         interceptors=[ActivityLogContext()],
         # A redeploy's SIGTERM lets running activities (an SMTP send) finish first.
         graceful_shutdown_timeout=timedelta(seconds=30),
-        workflow_runner=SandboxedWorkflowRunner(
-            restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH_MODULES)
-        ),
+        workflow_runner=SandboxedWorkflowRunner(restrictions=sandbox_restrictions(settings)),
+        # Sized for a small machine (README "Worker sizing"); the SDK's defaults are for big ones.
+        max_cached_workflows=settings.worker_max_cached_workflows,
+        max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
+        max_concurrent_activities=settings.worker_max_concurrent_activities,
+        max_concurrent_local_activities=settings.worker_max_concurrent_local_activities,
     )
 
 
@@ -76,6 +102,10 @@ async def run(settings: Settings) -> None:
         address=settings.temporal_address,
         namespace=settings.temporal_namespace,
         task_queue=settings.task_queue,
+        max_cached_workflows=settings.worker_max_cached_workflows,
+        max_concurrent_workflow_tasks=settings.worker_max_concurrent_workflow_tasks,
+        max_concurrent_activities=settings.worker_max_concurrent_activities,
+        reuse_workflow_modules=settings.worker_reuse_workflow_modules,
     )
     async with worker:
         warming = asyncio.create_task(warm_documents(settings))  # the documents the API serves

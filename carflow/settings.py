@@ -170,6 +170,29 @@ class Settings(BaseSettings):
         description="`/readyz` answers 503 when the oldest task waiting on the task queue is older.",
     )
 
+    # Worker sizing, for a small machine (2 cores, a few hundred MB): README "Worker sizing".
+    worker_max_cached_workflows: int = Field(
+        500,
+        ge=0,
+        description="Workflows the worker keeps in memory between tasks (sticky cache; SDK default 1000). "
+        "An evicted workflow is replayed from its history at its next task.",
+    )
+    worker_max_concurrent_workflow_tasks: int = Field(
+        20, ge=2, description="Workflow tasks run at once (SDK default 100); they share one core."
+    )
+    worker_max_concurrent_activities: int = Field(
+        20, ge=1, description="Activities run at once (SDK default 100): emails, PDFs, projections."
+    )
+    worker_max_concurrent_local_activities: int = Field(
+        20, ge=1, description="Local activities run at once (SDK default 100)."
+    )
+    worker_reuse_workflow_modules: bool = Field(
+        True,
+        description="Pass the workflow modules through the sandbox instead of re-importing them for "
+        "every workflow (a start costs ~1 ms of CPU instead of ~20). False runs them under the "
+        "sandbox's run-time checks, as the test suite does.",
+    )
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
     log_format: Literal["json", "console"] = Field(
         "json", description="`json` (one object per line) or `console` (human-readable)."

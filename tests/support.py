@@ -53,6 +53,9 @@ def make_settings(tmp_path: Path, **overrides: object) -> Settings:
         # Argon2 at its cheapest: production's parameters cost ~1 s per login on a CI core;
         # tests/activities/test_password_hashing.py checks those defaults once.
         **CHEAP_PASSWORD_HASHING,
+        # The workflows under the sandbox's run-time checks (production passes them through
+        # for cheaper starts; tests/test_worker.py runs that way too).
+        "worker_reuse_workflow_modules": False,
     }
     values.update(overrides)
     saved = {k: v for k, v in os.environ.items() if k.startswith("CARFLOW_")}

@@ -49,6 +49,44 @@ async def test_create_worker_serves_the_configured_task_queue(
     assert not worker.is_running
 
 
+async def test_create_worker_is_sized_and_sandboxed_from_the_settings(
+    migrated: Settings, temporal_env: WorkflowEnvironment
+) -> None:
+    sized = migrated.model_copy(
+        update={
+            "worker_max_cached_workflows": 123,
+            "worker_max_concurrent_workflow_tasks": 7,
+            "worker_max_concurrent_activities": 9,
+            "worker_max_concurrent_local_activities": 5,
+            "worker_reuse_workflow_modules": True,
+        }
+    )
+    config = create_worker(temporal_env.client, sized).config()
+    assert (
+        config["max_cached_workflows"],
+        config["max_concurrent_workflow_tasks"],
+        config["max_concurrent_activities"],
+        config["max_concurrent_local_activities"],
+    ) == (123, 7, 9, 5)
+    passed = config["workflow_runner"].restrictions.passthrough_modules  # type: ignore[attr-defined]
+    assert {"workflows", "statemachines", "workflows.proposal_contract"} <= passed
+
+    # Strict (as the suite runs): the workflow code is re-imported and checked in each sandbox;
+    # building the worker validated every workflow under that sandbox.
+    strict_settings = migrated.model_copy(update={"task_queue": "carflow-strict"})
+    strict = create_worker(temporal_env.client, strict_settings).config()
+    passed = strict["workflow_runner"].restrictions.passthrough_modules  # type: ignore[attr-defined]
+    assert "workflows" not in passed and "workflows.lifecycle" not in passed
+    assert {"statemachines", "workflows.contract"} <= passed
+
+
+def test_default_sizing_fits_a_small_machine() -> None:
+    defaults = Settings.model_fields
+    assert defaults["worker_max_cached_workflows"].default == 500  # README "Worker sizing": ~0.12 MiB each
+    assert defaults["worker_max_concurrent_workflow_tasks"].default == 20
+    assert defaults["worker_reuse_workflow_modules"].default is True
+
+
 async def test_connect_with_retry_gives_up_with_a_clear_message(tmp_path) -> None:
     settings = make_settings(tmp_path)
     reasons: list[str] = []
@@ -102,3 +140,27 @@ def test_worker_process_exits_with_one_line_when_temporal_never_answers(migrated
     assert last.startswith("worker: cannot reach Temporal at CARFLOW_TEMPORAL_ADDRESS=")
     assert "Traceback" not in result.stderr
     assert '"temporal_not_ready"' in result.stderr  # the retries were logged while waiting
+
+
+HISTORIES = sorted((ROOT / "tests" / "workflows" / "histories").glob("*.json"))
+
+
+@pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
+async def test_recorded_histories_replay_on_the_production_sandbox(path: Path, tmp_path: Path) -> None:
+    """tests/workflows/test_replay.py replays under the strict sandbox; production passes the
+    workflow modules through: the same histories must replay that way too."""
+    from temporalio.client import WorkflowHistory
+    from temporalio.worker import Replayer
+    from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
+
+    from worker import sandbox_restrictions
+    from workflows.registry import ALL_WORKFLOWS
+
+    production = make_settings(tmp_path, worker_reuse_workflow_modules=True)
+    replayer = Replayer(
+        workflows=list(ALL_WORKFLOWS),
+        workflow_runner=SandboxedWorkflowRunner(restrictions=sandbox_restrictions(production)),
+    )
+    history = WorkflowHistory.from_json(path.stem, path.read_text())
+    result = await replayer.replay_workflow(history, raise_on_replay_failure=True)
+    assert result.replay_failure is None

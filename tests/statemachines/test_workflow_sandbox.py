@@ -88,3 +88,36 @@ async def test_rules_run_unchanged_inside_the_workflow_sandbox(
     assert result == expected
     assert expected[1] == "2026-04-07T21:59:59.999999+00:00"
     assert datetime.fromisoformat(result[1]).tzinfo == UTC
+
+
+# What the modules the worker shares with the sandbox may pull in: the standard library,
+# the SDK and its protobufs, python-statemachine, and one another. A database driver, an
+# HTTP client or our activities here would be I/O reachable from workflow code.
+SHAREABLE_TOP_LEVEL = {"temporalio", "google", "nexusrpc", "typing_extensions", "statemachine"}
+
+
+def test_modules_passed_through_the_sandbox_import_nothing_with_side_effects() -> None:
+    import subprocess
+    import sys
+
+    from worker import PASSTHROUGH_MODULES, WORKFLOW_MODULES
+
+    modules = [*PASSTHROUGH_MODULES, *WORKFLOW_MODULES, "workflows.registry"]
+    script = (
+        "import importlib, sys\n"
+        "before = set(sys.modules)\n"
+        f"for name in {modules!r}: importlib.import_module(name)\n"
+        "print(' '.join(sorted({n.split('.')[0] for n in set(sys.modules) - before})))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    ours = {name.split(".")[0] for name in modules}
+    imported = set(done.stdout.split()) - set(sys.stdlib_module_names) - ours - SHAREABLE_TOP_LEVEL
+    assert {name for name in imported if not name.startswith("_")} == set()
+    # Nothing of ours but the pure kernel helpers either (the import contracts say the same).
+    loaded = subprocess.run(
+        [sys.executable, "-c", script.replace("n.split('.')[0]", "n")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert [name for name in loaded if name.startswith("carflow.")] == ["carflow.records"]
