@@ -38,7 +38,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import structlog
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, tuple_
+from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
@@ -268,7 +268,9 @@ class AdvLists:
         async def fetch(position: Position, limit: int) -> list[Entry]:
             ordered = query.order_by(*order).limit(limit)
             if position.key:
-                ordered = ordered.where(tuple_(*order) > tuple_(*_typed(order, position.key)))
+                # Bound with the columns' own types (a bare datetime would bind differently).
+                bound = [literal(v, c.type) for c, v in zip(order, _typed(order, position.key), strict=True)]
+                ordered = ordered.where(tuple_(*order) > tuple_(*bound))
             elif position.offset:
                 ordered = ordered.offset(position.offset)
             entries = []
@@ -339,10 +341,11 @@ class AdvLists:
                     found.append(execution)
             except RPCError as err:
                 if err.status != RPCStatusCode.UNIMPLEMENTED:
-                    raise WorkflowsUnseen(
-                        f"{err.status.name if err.status else 'error'}: {err.message[:200]}"
-                    ) from err
+                    status = err.status.name if err.status else "error"
+                    raise WorkflowsUnseen(f"{status}: {err.message[:200]}") from err
                 # The time-skipping test server has no visibility: nothing it could report.
+            except RuntimeError as err:  # the SDK's "Failed client connect" (server gone)
+                raise WorkflowsUnseen(str(err).splitlines()[0][:200]) from err
             self._problems = found
         return self._problems
 
@@ -517,7 +520,7 @@ def _typed(order: Sequence[Any], key: tuple[str, ...]) -> list[Any]:
         raise BadCursor("cursor is not one this list gave")
     values: list[Any] = []
     for column, raw in zip(order, key, strict=True):
-        python_type = column.type.python_type if hasattr(column, "type") else str
+        python_type = _python_type(column)
         try:
             if python_type is datetime:
                 moment = datetime.fromisoformat(raw)
@@ -531,6 +534,15 @@ def _typed(order: Sequence[Any], key: tuple[str, ...]) -> list[Any]:
         except ValueError as exc:
             raise BadCursor("cursor is not one this list gave") from exc
     return values
+
+
+def _python_type(column: Any) -> type:
+    kind = getattr(column, "type", None)
+    kind = getattr(kind, "impl", kind)  # a TypeDecorator (UTCDateTime): what it stores
+    try:
+        return kind.python_type if kind is not None else str
+    except NotImplementedError:
+        return str
 
 
 def _uuid(value: str) -> uuid.UUID | None:
