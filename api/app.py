@@ -53,7 +53,7 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
     install_page_handlers(app)
     install_pending_handler(app)
     app.middleware("http")(_access_log)
-    install_metrics(app)  # outermost: times the whole request
+    install_metrics(app, settings.metrics_refresh_s)  # outermost: times the whole request
     for router in app_routers(settings):
         app.include_router(router)
     return app
