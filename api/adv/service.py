@@ -457,18 +457,23 @@ class AdvOperations:
         Email idempotency keys start with the workflow id (`proposal-<id>:proposal_sent:1`).
         """
         found: dict[str, tuple[datetime, int]] = {}
-        for workflow_id in workflow_ids:
-            row = await self.session.scalar(
-                select(OutboxEmail)
-                .where(
-                    OutboxEmail.idempotency_key.startswith(f"{workflow_id}:", autoescape=True),
-                    OutboxEmail.status != "sent",
-                    OutboxEmail.last_error.is_not(None),
-                )
-                .order_by(OutboxEmail.created_at)
-                .limit(1)
+        if not workflow_ids:
+            return found
+        # One query for the page (the partial index holds the unsent rows only).
+        rows = await self.session.scalars(
+            select(OutboxEmail)
+            .where(
+                OutboxEmail.status != "sent",
+                OutboxEmail.last_error.is_not(None),
+                or_(
+                    *(OutboxEmail.idempotency_key.startswith(f"{w}:", autoescape=True) for w in workflow_ids)
+                ),  # noqa: E501
             )
-            if row is not None:
+            .order_by(OutboxEmail.created_at)
+        )
+        for row in rows:
+            workflow_id = row.idempotency_key.partition(":")[0]
+            if workflow_id in workflow_ids and workflow_id not in found:
                 found[workflow_id] = (row.created_at, row.attempts)
         return found
 
