@@ -19,6 +19,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
+from activities.failure_log import ActivityFailureLog
 from activities.logging_interceptor import ActivityLogContext
 from activities.registry import build_activities, warm_documents
 from carflow.observability import metrics_runtime
@@ -70,8 +71,9 @@ def create_worker(
         task_queue=settings.task_queue,
         workflows=list(ALL_WORKFLOWS),
         activities=build_activities(settings, session_factory),
-        # Every activity log line carries its workflow id and run id.
-        interceptors=[ActivityLogContext()],
+        # Every activity log line carries its workflow id and run id; failed attempts are
+        # recorded for the ADV stuck list (activities/failure_log.py).
+        interceptors=[ActivityLogContext(), ActivityFailureLog(session_factory)],
         # A redeploy's SIGTERM lets running activities (an SMTP send) finish first.
         graceful_shutdown_timeout=timedelta(seconds=30),
         workflow_runner=SandboxedWorkflowRunner(restrictions=sandbox_restrictions(settings)),

@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
     # Every action's update id comes from the request (api/update_ids.py).
     app.add_middleware(IdempotencyKeyCapture)
     app.middleware("http")(_access_log)
-    install_metrics(app)  # outermost: times the whole request
+    install_metrics(app, settings.metrics_refresh_s)  # outermost: times the whole request
     for router in app_routers(settings):
         app.include_router(router)
     return app

@@ -3,12 +3,14 @@
 Requests are labelled by route template (`/api/v1/proposals/{proposal_id}`), never by raw
 path, so ids do not explode the series; a path no route matches counts as `<unmatched>`.
 The gauges of each kind of lifecycle (proposals, listings: `api/lifecycles.py`) are read
-from the database read model at scrape time. Each app has its
+from the database read model at a scrape, at most every `metrics_refresh_s` seconds (a
+GROUP BY over every proposal is not for each scraper's every poll). Each app has its
 own registry, so several apps in one process (tests) do not collide.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
@@ -32,7 +34,11 @@ UNMATCHED = "<unmatched>"
 
 
 class ApiMetrics:
-    def __init__(self) -> None:
+    def __init__(self, refresh_s: float = 0.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.refresh_s = refresh_s
+        self.clock = clock  # tests move it
+        self._refreshed_at: float | None = None
+        self._refreshing = asyncio.Lock()
         self.registry = CollectorRegistry()
         self.requests = Counter(
             "carflow_http_requests",
@@ -84,7 +90,16 @@ class ApiMetrics:
             self.requests.labels(request.method, template, str(status)).inc()
             self.latency.labels(request.method, template).observe(time.perf_counter() - started)
 
-    async def refresh_from_database(self, request: Request) -> None:
+    async def refresh_if_due(self, request: Request) -> None:
+        """Read the gauges again when the last reading is older than `refresh_s`."""
+        async with self._refreshing:  # concurrent scrapes share one reading
+            now = self.clock()
+            if self._refreshed_at is not None and now - self._refreshed_at < self.refresh_s:
+                return
+            if await self.refresh_from_database(request):
+                self._refreshed_at = now
+
+    async def refresh_from_database(self, request: Request) -> bool:
         counts: dict[str, tuple[dict[str, int], int]] = {}
         try:
             async with request.app.state.session_factory() as session:
@@ -100,23 +115,24 @@ class ApiMetrics:
         except Exception as exc:  # noqa: BLE001 - a scrape must answer even when the database does not
             log.warning("metrics_database_unavailable", error=str(exc).splitlines()[0][:200])
             self.database_up.set(0)
-            return
+            return False
         for lifecycle in LIFECYCLES:
             by_state, failed = counts[lifecycle.kind.name]
             for state in sorted(set(lifecycle.states) | set(by_state)):
                 self.by_state[lifecycle.kind.name].labels(state).set(by_state.get(state, 0))
             self.email_failed[lifecycle.kind.name].set(failed)
         self.database_up.set(1)
+        return True
 
 
-def install_metrics(app: FastAPI) -> ApiMetrics:
-    metrics = ApiMetrics()
+def install_metrics(app: FastAPI, refresh_s: float = 0.0) -> ApiMetrics:
+    metrics = ApiMetrics(refresh_s)
     app.state.metrics = metrics
     app.middleware("http")(metrics.middleware)
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus(request: Request) -> Response:
-        await metrics.refresh_from_database(request)
+        await metrics.refresh_if_due(request)
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return metrics

@@ -193,6 +193,23 @@ class Settings(BaseSettings):
         "sandbox's run-time checks, as the test suite does.",
     )
 
+    # Per-request cost (issue 12): what the API does besides the request's own queries.
+    metrics_refresh_s: float = Field(
+        15.0,
+        ge=0,
+        description="`/metrics`: lifecycle gauges are read from the database at most this often (s); "
+        "0 reads them at every scrape.",
+    )
+    database_ping_idle_s: float = Field(
+        30.0,
+        ge=0,
+        description="A pooled connection idle longer than this (s) is pinged before reuse (a dropped "
+        "one is replaced); busier connections are not, so the hot path pays no ping.",
+    )
+    database_pool_recycle_s: int = Field(
+        1800, ge=-1, description="Pooled connections older than this (s) are replaced; -1 never."
+    )
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
     log_format: Literal["json", "console"] = Field(
         "json", description="`json` (one object per line) or `console` (human-readable)."

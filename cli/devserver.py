@@ -52,6 +52,12 @@ def devserver_command(settings: Settings) -> list[str]:
     ]
     for name, kind in CLI_TYPES.items():
         command += ["--search-attribute", f"{name}={kind}"]
+    # The server flags a workflow whose task keeps failing (`TemporalReportedProblems`,
+    # read by the ADV stuck list) after this many failures in a row; off by default.
+    command += [
+        "--dynamic-config-value",
+        f"system.numConsecutiveWorkflowTaskProblemsToTriggerSearchAttribute={settings.adv_stuck_attempts}",
+    ]
     return command
 
 

@@ -134,6 +134,40 @@ def cmd_dev(settings: Settings, _args: argparse.Namespace) -> int:
     return run_dev_stack(settings)
 
 
+def cmd_seed(settings: Settings, args: argparse.Namespace) -> int:
+    from cli.seed import seed
+    from db.session import create_engine, create_session_factory
+
+    async def run() -> Any:
+        engine = create_engine(settings)
+        try:
+            return await seed(
+                create_session_factory(engine),
+                proposals=args.proposals,
+                listings=args.listings,
+                dealers=args.dealers,
+                seed_value=args.seed,
+                progress=lambda line: print(line, file=sys.stderr, flush=True),
+            )
+        finally:
+            await engine.dispose()
+
+    done = asyncio.run(run())
+    print(
+        json.dumps(
+            {
+                "proposals": done.proposals,
+                "listings": done.listings,
+                "seconds": round(done.seconds, 1),
+                "dealers": [{"id": i, "token": t} for i, t in done.dealers],
+                "staff_token": done.staff_token,
+            },
+            indent=2,
+        )
+    )
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="carflow",
@@ -173,6 +207,18 @@ def build_parser() -> argparse.ArgumentParser:
         create = group.add_parser("create", help=f"create {label}; prints its id and token")
         create.add_argument("name")
         create.set_defaults(handler=handler)
+
+    seed = sub.add_parser(
+        "seed",
+        help="bulk-insert read-model rows (no workflows) for measuring reads; prints the tokens",
+    )
+    seed.add_argument("--proposals", type=int, default=1000, metavar="N")
+    seed.add_argument("--listings", type=int, default=1000, metavar="M")
+    seed.add_argument(
+        "--dealers", type=int, default=10, metavar="K", help="the first holds 20%% of proposals"
+    )
+    seed.add_argument("--seed", type=int, default=12, help="random seed (same seed, same rows)")
+    seed.set_defaults(handler=cmd_seed)
 
     process_commands: tuple[tuple[str, Handler, str], ...] = (
         ("demo", cmd_demo, "load the demonstration data (dev profile), print its tokens"),

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from carflow.tokens import display_prefix, hash_token, new_token
 from db.models import AccessToken, Dealer, Inspector, Role, StaffMember
@@ -84,10 +84,11 @@ async def authenticate(session: AsyncSession, token: str) -> Principal | None:
     row = await session.scalar(
         select(AccessToken)
         .where(AccessToken.token_hash == hash_token(token), AccessToken.revoked_at.is_(None))
+        # One round trip: the token and its account joined (a revoked token is refused at once).
         .options(
-            selectinload(AccessToken.dealer),
-            selectinload(AccessToken.staff),
-            selectinload(AccessToken.inspector),
+            joinedload(AccessToken.dealer),
+            joinedload(AccessToken.staff),
+            joinedload(AccessToken.inspector),
         )
     )
     if row is None:

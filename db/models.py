@@ -627,3 +627,49 @@ class IntakeIdempotencyRecord(Base):
     inspection_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("inspections.id", ondelete="CASCADE"))
     owner_created: Mapped[bool] = mapped_column(Boolean)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- ADV at scale (issue 12): what the stuck list reads, all indexed ---------------------
+
+
+class ActivityFailure(Base):
+    """An activity attempt that failed and will be retried: written by the worker's
+    `ActivityFailureLog` interceptor, removed when the activity succeeds, gives up or is
+    cancelled. The ADV stuck list reads it instead of describing every workflow."""
+
+    __tablename__ = "activity_failures"
+
+    workflow_run_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    activity_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    workflow_id: Mapped[str] = mapped_column(String(200), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # proposal | listing
+    target_id: Mapped[str] = mapped_column(String(100))
+    activity_type: Mapped[str] = mapped_column(String(200))
+    attempt: Mapped[int] = mapped_column()  # the last failed attempt's number
+    first_failed_at: Mapped[datetime] = mapped_column(index=True)
+    last_failed_at: Mapped[datetime] = mapped_column()
+    last_error: Mapped[str] = mapped_column(String(1000), default="")
+
+
+# Partial indexes: the few rows the ADV stuck list looks for, never a scan of the many.
+Index(
+    "ix_proposals_email_failed_updated_at",
+    Proposal.updated_at,
+    Proposal.id,
+    postgresql_where=Proposal.email_failed.is_(True),
+    sqlite_where=Proposal.email_failed.is_(True),
+)
+Index(
+    "ix_listings_email_failed_updated_at",
+    Listing.updated_at,
+    Listing.id,
+    postgresql_where=Listing.email_failed.is_(True),
+    sqlite_where=Listing.email_failed.is_(True),
+)
+Index("ix_proposals_state_updated_at", Proposal.state, Proposal.updated_at, Proposal.id)
+Index(
+    "ix_outbox_emails_unsent",
+    OutboxEmail.idempotency_key,
+    postgresql_where=OutboxEmail.status != "sent",
+    sqlite_where=OutboxEmail.status != "sent",
+)

@@ -64,11 +64,16 @@ async def test_metrics_count_requests_by_route_template_and_proposals_by_state(
     assert found[("carflow_proposals_email_failed", ())] == 1
     assert found[("carflow_metrics_database_up", ())] == 1
 
-    # Read at scrape time: a new row shows at the next scrape.
+    # Read at most every `metrics_refresh_s`: a new row shows once that much time has passed.
     await add_proposals(session_factory, migrated, [("signed", False)])
+    metrics = client._transport.app.state.metrics  # type: ignore[attr-defined]
+    cached = samples((await client.get("/metrics")).text)
+    assert cached[("carflow_proposals", (("state", "signed"),))] == 0
+    clock = metrics.clock
+    metrics.clock = lambda: clock() + migrated.metrics_refresh_s + 1
     again = samples((await client.get("/metrics")).text)
     assert again[("carflow_proposals", (("state", "signed"),))] == 1
     assert (
         again[("carflow_http_requests_total", (("method", "GET"), ("route", "/metrics"), ("status", "200")))]
-        == 1
+        == 2
     )

@@ -54,7 +54,10 @@ class RefusingMailbox(Mailbox):
 
 @pytest.fixture
 async def devserver(migrated: Settings) -> AsyncIterator[tuple[Settings, Client]]:
-    settings = migrated.model_copy(update={"temporal_ui_url": f"http://127.0.0.1:{free_port()}"})
+    # The server reports a failing workflow task in visibility after 2 failures in a row.
+    settings = migrated.model_copy(
+        update={"temporal_ui_url": f"http://127.0.0.1:{free_port()}", "adv_stuck_attempts": 2}
+    )
     settings.temporal_dev_db_path.parent.mkdir(parents=True, exist_ok=True)
     log = (settings.var_dir / "devserver.log").open("wb")
     process = subprocess.Popen(devserver_command(settings), stdout=log, stderr=subprocess.STDOUT)
@@ -162,7 +165,7 @@ async def test_runbook_visibility_queries_on_the_dev_server(devserver, session_f
                 )
                 await wait_for_workflow_task_failures(client, broken)
 
-            # The ADV list on a server with visibility: the read model and visibility merged.
+            # The ADV list on a server with visibility: visibility's reported problems and the read model.
             await adv_lists_the_same(settings, client, session_factory, failing.id, published, broken)
     finally:
         sink.stop()
@@ -199,7 +202,13 @@ async def adv_lists_the_same(  # noqa: ANN001
     headers = {"Authorization": f"Bearer {staff.token}"}
     try:
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as http:
-            stuck = (await http.get("/api/v1/adv/workflows?stuck=true", headers=headers)).json()
+            # Visibility is eventually consistent, and the server flags the broken workflow
+            # after its second failed task (the retries back off): wait for it.
+            for _ in range(120):
+                stuck = (await http.get("/api/v1/adv/workflows?stuck=true", headers=headers)).json()
+                if broken_id in {i["workflow_id"] for i in stuck["items"]}:
+                    break
+                await asyncio.sleep(0.5)
             running = (await http.get("/api/v1/adv/workflows?kind=listing", headers=headers)).json()
     finally:
         await app.state.engine.dispose()
@@ -214,5 +223,7 @@ async def adv_lists_the_same(  # noqa: ANN001
     assert (broken["kind"], broken["cause"]) == ("listing", "workflow_task_failing")
     assert "ListingStart missing field 'owner_id' (bad deploy)" in broken["reason"]
     assert broken["attempts"] >= 2 and broken["since"] is not None
-    listings = {i["workflow_id"]: i for i in running["items"]}
-    assert listings[listing_id]["state"] == "published" and listings[listing_id]["kind"] == "listing"
+    # The running list is the read model's: a workflow without a row (this stand-in, or one
+    # whose first projection is pending) is not listed; a broken one shows in the stuck list.
+    assert listing_id not in {i["workflow_id"] for i in running["items"]}
+    assert running["total"] == 0

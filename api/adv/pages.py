@@ -22,8 +22,9 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from api.adv.service import AdvOperations, retry_and_audit
-from api.deps import SessionDep, SettingsDep, get_clock, get_temporal
+from api.adv.service import AdvOperations, Page, recent_audit, retry_and_audit
+from api.adv.stuck import BadCursor, WorkflowsUnseen
+from api.deps import SessionDep, SettingsDep, get_clock, get_temporal, get_temporal_or_none
 from api.errors import ApiError
 from api.pages import PageRedirect
 from api.templating import templates
@@ -220,13 +221,26 @@ async def adv_page(
     session: SessionDep,
     settings: SettingsDep,
     tous: Annotated[bool, Query(description="every running workflow, not only stuck ones")] = False,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    suite: Annotated[str | None, Query(max_length=500, description="the list's next_cursor")] = None,
     relance: Annotated[uuid.UUID | None, Query()] = None,
 ) -> Response:
     staff = await require_staff(request, session, settings)
-    operations = AdvOperations(settings, session, await get_temporal(request), now=get_clock(request))
-    found = await operations.workflows(stuck=not tous, page=page, page_size=50)
+    client = await get_temporal_or_none(request)
+    found: Page | None = None
+    blind = None
+    if client is None:
+        blind = "impossible de se connecter"
+    else:
+        operations = AdvOperations(settings, session, client, now=get_clock(request))
+        try:
+            found = await operations.workflows(stuck=not tous, page=page, page_size=50, cursor=suite)
+        except WorkflowsUnseen as exc:
+            blind = str(exc)
+        except BadCursor:
+            found = await operations.workflows(stuck=not tous, page=1, page_size=50)
     flash = await session.get(AdvAuditEntry, relance) if relance else None
+    recent = await recent_audit(session, limit=20)
     return _render(
         request,
         "adv/index.html",
@@ -234,11 +248,14 @@ async def adv_page(
             "staff": staff.staff,
             "csrf": staff.csrf,
             "page": found,
+            "blind": blind,
             "all": tous,
             "flash": flash,
-            "audit": await operations.recent_audit(limit=20),
+            "audit": recent,
             "settings": settings,
         },
+        # Temporal unreachable: the page says it cannot see the workflows, never "none stuck".
+        status_code=503 if blind else 200,
     )
 
 

@@ -12,9 +12,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy import select
 
-from api.adv.deps import Operations
+from api.adv.deps import Operations, workflows_unseen
 from api.adv.schemas import AuditPage, RetryOut, WorkflowOut, WorkflowPage
 from api.adv.service import AdvOperations, WorkflowItem, retry_and_audit
+from api.adv.stuck import BadCursor, WorkflowsUnseen
 from api.deps import CurrentStaff, SessionDep
 from api.errors import ApiError
 from api.paging import Keyset, PageParams, fetch_page, page_params
@@ -38,17 +39,34 @@ def item_out(item: WorkflowItem) -> WorkflowOut:
     "/workflows",
     response_model=WorkflowPage,
     summary="Running proposal and listing workflows; `stuck=true` keeps those needing ADV",
+    description="From indexed data only (visibility's reported problems, the worker's recorded "
+    "activity failures, the read model); `GET /adv/{kind}s/{id}` describes one workflow. "
+    "503 `temporal_unavailable` when Temporal cannot be asked, never an empty list.",
 )
 async def list_workflows(
     operations: Operations,
-    stuck: Annotated[bool, Query(description="Only stuck workflows, oldest problem first")] = False,
+    stuck: Annotated[bool, Query(description="Only stuck workflows, by cause, oldest problem first")] = False,
     kind: Annotated[Kind | None, Query(description="Only proposals or only listings")] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 50,
+    cursor: Annotated[
+        str | None, Query(max_length=500, description="`next_cursor` of the page before")
+    ] = None,
 ) -> WorkflowPage:
-    found = await operations.workflows(stuck=stuck, kind=kind, page=page, page_size=page_size)
+    try:
+        found = await operations.workflows(
+            stuck=stuck, kind=kind, page=page, page_size=page_size, cursor=cursor
+        )
+    except WorkflowsUnseen as exc:
+        raise workflows_unseen(str(exc)) from None
+    except BadCursor as exc:
+        raise ApiError(422, "invalid_cursor", str(exc)) from None
     return WorkflowPage(
-        items=[item_out(i) for i in found.items], total=found.total, page=page, page_size=page_size
+        items=[item_out(i) for i in found.items],
+        total=found.total,
+        page=page,
+        page_size=page_size,
+        next_cursor=found.next_cursor,
     )
 
 
@@ -94,6 +112,29 @@ def _add_retry_route(kind: str, summary: str) -> None:
 
 for _kind, _summary in RETRY_SUMMARIES.items():
     _add_retry_route(_kind, _summary)
+
+
+def _add_detail_route(kind: str) -> None:
+    async def detail(
+        target_id: Annotated[str, Path(alias=f"{kind}_id", max_length=100)], operations: Operations
+    ) -> WorkflowOut:
+        found = await operations.item(kind, target_id)
+        if found is None:
+            raise ApiError(404, "not_found", f"No running workflow for {kind} {target_id}.")
+        return item_out(found)
+
+    router.add_api_route(
+        f"/{kind}s/{{{kind}_id}}",
+        detail,
+        methods=["GET"],
+        name=f"adv_{kind}",
+        response_model=WorkflowOut,
+        summary=f"One running {kind} workflow, described now (activities, workflow task, email)",
+    )
+
+
+for _kind in RETRY_SUMMARIES:
+    _add_detail_route(_kind)
 
 
 @router.get("/audit", response_model=AuditPage, summary="Who retried what, newest first")

@@ -35,6 +35,9 @@ class WorkflowPage(BaseModel):
     total: int
     page: int
     page_size: int
+    next_cursor: str | None = Field(
+        description="Pass as `cursor` for the next page (stable while rows come and go); null on the last"
+    )
 
 
 class RetryOut(BaseModel):

@@ -10,11 +10,10 @@ A workflow is stuck when (DESIGN §5, thresholds in Settings):
 * an operator paused one of its activities (`temporal activity pause`);
 * its workflow task keeps failing (a bug or a bad deploy: no retry fixes that).
 
-Candidates come from the database read models (proposals and listings not yet final, or
-with a failed email) and from visibility (`ExecutionStatus="Running"`) where the server has it; the
-time-skipping test server has no visibility, the read model is enough there. Each candidate
-is described once (a bounded number at a time): fine for hundreds of running workflows, an
-ADV page is not a hot path.
+The lists come from indexed data (api/adv/stuck.py: visibility's reported problems, the
+worker's `activity_failures`, the read model), never from describing every workflow; a
+workflow is described on its detail view (`item`), before a retry, and when visibility
+says its workflow task fails (for the error message, a page's few at most).
 """
 
 from __future__ import annotations
@@ -33,16 +32,26 @@ from temporalio.api.common.v1 import WorkflowExecution as ExecutionRef
 from temporalio.api.history.v1 import HistoryEvent
 from temporalio.api.workflow.v1 import PendingActivityInfo
 from temporalio.api.workflowservice.v1 import ResetActivityRequest
-from temporalio.client import Client, WorkflowExecution, WorkflowExecutionDescription, WorkflowExecutionStatus
+from temporalio.client import Client, WorkflowExecutionDescription, WorkflowExecutionStatus
 from temporalio.service import RPCError, RPCStatusCode
 
+from api.adv.stuck import (
+    ACTIVITY_FAILING,
+    ACTIVITY_PAUSED,
+    EMAIL_FAILED_CAUSE,
+    RPC_TIMEOUT,
+    SIGNING_OPEN,
+    WORKFLOW_TASK_FAILING,
+    AdvLists,
+    walk,
+)
 from carflow.records import fields_of
 from carflow.settings import Settings
 from db.accounts import Principal
 from db.models import AdvAuditEntry, Inspection, Listing, OutboxEmail, Proposal
 from statemachines.proposal import Actor, from_read_model
 from workflows.contract import SIGNAL_RETRY_EMAILS
-from workflows.kinds import KINDS, kind_of
+from workflows.kinds import KINDS
 from workflows.listing_contract import LISTING
 from workflows.proposal_contract import PROPOSAL
 from workflows.search_attributes import EMAIL_FAILED
@@ -50,15 +59,6 @@ from workflows.search_attributes import EMAIL_FAILED
 log = structlog.get_logger("adv")
 
 DESCRIBE_CONCURRENCY = 16
-RPC_TIMEOUT = timedelta(seconds=5)
-VISIBILITY_LIMIT = 5000
-
-# Causes, in the order they are checked: an item's `reason` is the first that applies.
-WORKFLOW_TASK_FAILING = "workflow_task_failing"
-ACTIVITY_PAUSED = "activity_paused"
-ACTIVITY_FAILING = "activity_failing"
-EMAIL_FAILED_CAUSE = "email_failed"
-SIGNING_OPEN = "signing_open"
 
 
 def temporal_ui_url(settings: Settings, workflow_id: str) -> str:
@@ -115,6 +115,7 @@ class Page:
     total: int
     page: int
     page_size: int
+    next_cursor: str | None = None
 
 
 @dataclass
@@ -149,43 +150,75 @@ class AdvOperations:
     # --- listing -------------------------------------------------------------------------
 
     async def workflows(
-        self, *, stuck: bool, kind: str | None = None, page: int = 1, page_size: int = 50
+        self,
+        *,
+        stuck: bool,
+        kind: str | None = None,
+        page: int = 1,
+        page_size: int = 50,
+        cursor: str | None = None,
     ) -> Page:
-        candidates = [c for c in await self._candidates() if kind is None or c.kind == kind]
-        candidates.sort(key=lambda c: (c.order, c.workflow_id), reverse=True)
-        start = (page - 1) * page_size
+        """A page of the stuck (or running) list, from indexed data only (api/adv/stuck.py).
+
+        Raises `WorkflowsUnseen` when Temporal does not answer the stuck list's visibility
+        query, `BadCursor` for a cursor this list did not give.
+        """
+        lists = AdvLists(self.settings, self.session, self.client, self.now)
+        sections = lists.stuck_sections(kind) if stuck else lists.running_sections(kind)
+        listed = await walk(sections, cursor=cursor, page=page, page_size=page_size)
         if not stuck:
-            # Every running one, newest first; only the page's items are described.
-            described = await self._describe_all(candidates[start : start + page_size])
-            return Page([i for i in described if i is not None], len(candidates), page, page_size)
-        items = [i for i in await self._describe_all(candidates) if i is not None and i.stuck]
-        items.sort(key=lambda i: (i.since or i.started_at or datetime.min.replace(tzinfo=UTC), i.workflow_id))
-        return Page(items[start : start + page_size], len(items), page, page_size)
+            await lists.flag_stuck(listed.entries)
+        labels = await lists.describe_from_read_model(listed.entries)
+        items = []
+        for entry in listed.entries:
+            item = WorkflowItem(
+                entry.kind,
+                entry.id,
+                entry.workflow_id,
+                state=entry.state,
+                label=labels.get(entry.workflow_id),
+                started_at=entry.started_at,
+                email_failed=entry.email_failed,
+                temporal_ui_url=temporal_ui_url(self.settings, entry.workflow_id),
+                stuck=entry.stuck,
+                cause=entry.cause,
+                reason=entry.reason,
+                since=entry.since,
+                attempts=entry.attempts,
+                activity=entry.activity,
+            )
+            if item.cause == WORKFLOW_TASK_FAILING:
+                await self._with_task_failure(item)  # a few broken workflows: their error message
+            items.append(item)
+        failed_emails = await self._failed_outbox(
+            [i.workflow_id for i in items if i.cause == EMAIL_FAILED_CAUSE]
+        )
+        for item in items:
+            if item.cause == EMAIL_FAILED_CAUSE and item.workflow_id in failed_emails:
+                item.since, item.attempts = failed_emails[item.workflow_id]
+        return Page(items, listed.total, page, page_size, listed.next_cursor)
+
+    async def _with_task_failure(self, item: WorkflowItem) -> None:
+        """The failing workflow task's message, attempts and start, from describe and history."""
+        try:
+            description = await self.client.get_workflow_handle(item.workflow_id).describe(
+                rpc_timeout=RPC_TIMEOUT
+            )
+        except RPCError as err:
+            log.warning("adv_describe_failed", workflow_id=item.workflow_id, error=str(err)[:200])
+            return
+        if item.label is None:
+            item.label = await description.static_summary()
+        for problem in await self._workflow_task_problem(description):
+            item.reason, item.since, item.attempts = problem.reason, problem.since, problem.attempts
 
     async def item(self, kind: str, target_id: str) -> WorkflowItem | None:
-        """One workflow as ADV sees it, or None when it is not running."""
+        """One workflow as ADV sees it, described: None when it is not running."""
         candidate = await self._read_model(kind, target_id) or _Candidate(
             kind, target_id, KINDS[kind].workflow_id(target_id)
         )
         [found] = await self._describe_all([candidate])
         return found
-
-    async def _candidates(self) -> list[_Candidate]:
-        found = {c.workflow_id: c for c in await self._read_model_candidates()}
-        async for execution in self._running_from_visibility():
-            parsed = kind_of(execution.id)
-            if parsed is None:
-                continue  # not a Carflow lifecycle (probes, batch jobs)
-            kind, target_id = parsed
-            candidate = found.get(execution.id) or _Candidate(kind.name, target_id, execution.id)
-            attributes = execution.typed_search_attributes
-            candidate.state = candidate.state or attributes.get(kind.state_attribute)
-            candidate.email_failed = candidate.email_failed or bool(attributes.get(EMAIL_FAILED))
-            candidate.started_at = candidate.started_at or execution.start_time
-            if not candidate.in_read_model:
-                candidate.order = execution.start_time
-            found[execution.id] = candidate
-        return list(found.values())
 
     async def _read_model_candidates(self, only: tuple[str, uuid.UUID] | None = None) -> list[_Candidate]:
         """Proposals and listings whose lifecycle is not over, or that wait for an email retry."""
@@ -243,17 +276,6 @@ class AdvOperations:
             return None
         found = await self._read_model_candidates(only=(kind, row_id))
         return found[0] if found else None
-
-    async def _running_from_visibility(self) -> AsyncIterator[WorkflowExecution]:
-        try:
-            async for execution in self.client.list_workflows(
-                'ExecutionStatus="Running"', limit=VISIBILITY_LIMIT, rpc_timeout=RPC_TIMEOUT
-            ):
-                yield execution
-        except RPCError as err:
-            # The time-skipping test server has no visibility; elsewhere the read model still answers.
-            if err.status != RPCStatusCode.UNIMPLEMENTED:
-                log.warning("adv_visibility_unavailable", error=str(err)[:200])
 
     # --- describing ------------------------------------------------------------------------
 
@@ -435,18 +457,23 @@ class AdvOperations:
         Email idempotency keys start with the workflow id (`proposal-<id>:proposal_sent:1`).
         """
         found: dict[str, tuple[datetime, int]] = {}
-        for workflow_id in workflow_ids:
-            row = await self.session.scalar(
-                select(OutboxEmail)
-                .where(
-                    OutboxEmail.idempotency_key.startswith(f"{workflow_id}:", autoescape=True),
-                    OutboxEmail.status != "sent",
-                    OutboxEmail.last_error.is_not(None),
-                )
-                .order_by(OutboxEmail.created_at)
-                .limit(1)
+        if not workflow_ids:
+            return found
+        # One query for the page (the partial index holds the unsent rows only).
+        rows = await self.session.scalars(
+            select(OutboxEmail)
+            .where(
+                OutboxEmail.status != "sent",
+                OutboxEmail.last_error.is_not(None),
+                or_(
+                    *(OutboxEmail.idempotency_key.startswith(f"{w}:", autoescape=True) for w in workflow_ids)
+                ),  # noqa: E501
             )
-            if row is not None:
+            .order_by(OutboxEmail.created_at)
+        )
+        for row in rows:
+            workflow_id = row.idempotency_key.partition(":")[0]
+            if workflow_id in workflow_ids and workflow_id not in found:
                 found[workflow_id] = (row.created_at, row.attempts)
         return found
 
@@ -550,10 +577,15 @@ class AdvOperations:
         return entry
 
     async def recent_audit(self, limit: int = 20, offset: int = 0) -> list[AdvAuditEntry]:
-        rows = await self.session.scalars(
-            select(AdvAuditEntry).order_by(AdvAuditEntry.at.desc()).offset(offset).limit(limit)
-        )
-        return list(rows)
+        return await recent_audit(self.session, limit, offset)
+
+
+async def recent_audit(session: AsyncSession, limit: int = 20, offset: int = 0) -> list[AdvAuditEntry]:
+    """The latest ADV actions: needs the database only (shown while Temporal is down too)."""
+    rows = await session.scalars(
+        select(AdvAuditEntry).order_by(AdvAuditEntry.at.desc()).offset(offset).limit(limit)
+    )
+    return list(rows)
 
 
 async def retry_and_audit(

@@ -69,7 +69,7 @@ async def test_running_list_pages_and_a_healthy_proposal_is_not_stuck(
     assert all(i["stuck"] is False and i["reason"] is None for i in body["items"])
     assert all(i["state"] == "draft" for i in body["items"])
     stuck = (await client.get("/api/v1/adv/workflows?stuck=true", headers=tokens.adv)).json()
-    assert stuck == {"items": [], "total": 0, "page": 1, "page_size": 50}
+    assert stuck == {"items": [], "total": 0, "page": 1, "page_size": 50, "next_cursor": None}
 
     # A closed workflow is not running any more: not listed. (Not `await result()`: waiting
     # on a result lets the time-skipping server jump to the other drafts' 30-day expiry.)

@@ -23,7 +23,7 @@ async def stuck_items(client: httpx.AsyncClient, headers: dict[str, str]) -> lis
     response = await client.get(URL, params={"stuck": "true"}, headers=headers)
     assert response.status_code == 200, response.text
     body = response.json()
-    assert set(body) == {"items", "total", "page", "page_size"}
+    assert set(body) == {"items", "total", "page", "page_size", "next_cursor"}
     return body["items"]
 
 
