@@ -21,13 +21,15 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from db.accounts import create_dealer, create_staff
-from db.models import Inspection, Listing, Owner, Proposal
+from db.models import Inspection, Listing, Owner, Proposal, proposal_search_text
+from db.search_text import normalize
 
 BATCH = 5000
 BIG_DEALER_SHARE = 0.20
@@ -135,7 +137,7 @@ class Rows:
         sent = state != "draft"
         seller_first, seller_last, seller_email = self._person()
         signed = state in ("signed", "binding", "withdrawn")
-        return {
+        row: dict[str, Any] = {
             "id": uuid.uuid4(),
             "dealer_id": dealer_id,
             "contract_number": f"S{self.tag}{index:09d}"[:20],
@@ -177,6 +179,10 @@ class Rows:
                 state, "none"
             ),
         }
+        # What the ORM's insert events would write (a bulk insert bypasses them): the searches
+        # read these normalized columns only.
+        row["search_text"] = proposal_search_text(SimpleNamespace(**row))  # type: ignore[arg-type]
+        return row
 
     def owner(self) -> dict[str, Any]:
         first, last, email = self._person()
@@ -233,6 +239,11 @@ class Rows:
             "publication_ends_at": published_at + timedelta(days=90) if public and published_at else None,
             "survey_completed_at": published_at,
             "email_failed": False,
+            # Copied from the inspection and normalized, as the ORM's insert event would.
+            "make_key": normalize(make),
+            "model_key": normalize(model),
+            "location_key": normalize(city),
+            "mileage_km": inspection["vehicle_mileage_km"],
         }
         return inspection, listing
 

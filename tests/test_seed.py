@@ -27,6 +27,10 @@ async def test_seed_writes_the_shares_and_accents_asked(session_factory, migrate
         assert await session.scalar(select(func.count()).select_from(Inspection)) == 3000
         assert await session.scalar(select(func.count()).select_from(Owner)) == 3000
         assert await session.scalar(select(func.count()).select_from(Dealer)) == 5
+        # The searches' normalized columns are written as the ORM would: seeded rows are found.
+        assert await session.scalar(select(func.count()).where(Proposal.search_text == "")) == 0
+        assert await session.scalar(select(func.count()).where(Listing.make_key == "")) == 0
+        assert await session.scalar(select(func.count()).where(Listing.mileage_km == 0)) == 0
         big = await session.scalar(
             select(func.count())
             .select_from(Proposal)
