@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from datetime import timedelta
 
-from buyer_helpers import accept_body, send_proposal
+from buyer_helpers import accept_body, contract_ready, send_proposal
 from sqlalchemy import update
 
 import api.lifecycle_client as lifecycle_client
@@ -37,6 +37,7 @@ async def test_an_accept_retried_while_pending_attaches_and_signing_works(
     async with session_factory() as session:
         row = await session.get(Proposal, uuid.UUID(proposal["id"]))
         assert row is not None and row.iban_encrypted is not None  # kept, never rolled back
+    await contract_ready(client, token)
     signed = await client.post(f"/api/v1/buyer/{token}/sign", json={"full_name": "Jeanne Dupont"})
     assert (signed.status_code, signed.json()["state"]) == (200, "signed")
 
@@ -81,6 +82,7 @@ async def test_signing_without_bank_details_offers_going_back_and_the_buyer_can_
     assert "accept" in again["actions"]
     accepted = await client.post(f"/api/v1/buyer/{token}/accept", json=accept_body())
     assert accepted.json()["state"] == "signing", accepted.text
+    await contract_ready(client, token)
     signed = await client.post(f"/api/v1/buyer/{token}/sign", json={"full_name": "Jeanne Dupont"})
     assert (signed.status_code, signed.json()["state"]) == (200, "signed")
 

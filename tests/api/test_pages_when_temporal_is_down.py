@@ -42,7 +42,9 @@ async def test_the_buyer_reads_their_proposal_and_a_step_says_in_french_whom_to_
     assert "Garage Nord" in page.text
 
     step = await offline.post(
-        f"/p/{token}/decline", data={"csrf": csrf_token(migrated, token)}, follow_redirects=False
+        f"/p/{token}/decline",
+        data={"csrf": csrf_token(migrated, token), "confirmed": "yes"},
+        follow_redirects=False,
     )
     assert step.status_code == 503
     assert step.headers["content-type"].startswith("text/html")
