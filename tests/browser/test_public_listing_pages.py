@@ -62,17 +62,17 @@ async def test_results_show_each_vehicle_s_photo_and_sort_by_mileage(
     await assert_accessible(screen)
 
 
-async def test_a_sent_message_is_confirmed_in_the_first_screen(listing_url: str, phone: Page) -> None:
-    await phone.goto(listing_url)
-    await phone.get_by_role("link", name="Contacter le vendeur").click()
-    await phone.get_by_label("Votre nom").fill("Paul Acheteur")
-    await phone.get_by_label("Votre adresse e-mail").fill("paul@example.com")
-    await phone.get_by_label("Votre message").fill("Bonjour, le véhicule est-il toujours disponible ?")
-    await phone.get_by_role("button", name="Envoyer mon message").click()
+async def test_a_sent_message_is_confirmed_in_the_first_screen(listing_url: str, screen: Page) -> None:
+    await screen.goto(listing_url)
+    await screen.get_by_role("link", name="Contacter le vendeur").click()
+    await screen.get_by_label("Votre nom").fill("Paul Acheteur")
+    await screen.get_by_label("Votre adresse e-mail").fill("paul@example.com")
+    await screen.get_by_label("Votre message").fill("Bonjour, le véhicule est-il toujours disponible ?")
+    await screen.get_by_role("button", name="Envoyer mon message").click()
 
-    await expect(phone.locator("#contact-sent")).to_contain_text("Votre message a été envoyé")
-    assert await in_first_screen(phone, "#contact-sent")
-    await assert_accessible(phone)
+    await expect(screen.locator("#contact-sent")).to_contain_text("Votre message a été envoyé")
+    assert await in_first_screen(screen, "#contact-sent")
+    await assert_accessible(screen)
 
 
 async def test_a_contact_error_opens_on_the_field_to_correct(listing_url: str, phone: Page) -> None:
