@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import io
-import uuid
 
 import pypdf
 import pytest
@@ -210,38 +209,6 @@ async def test_dealer_downloads_the_signed_contract_other_dealers_cannot(
     assert mine.status_code == 200 and proposal["contract_number"] in pdf_text(mine.content)
     assert (await client.get(path, headers=dealers.b.headers)).status_code == 404
     assert (await client.get(path)).status_code == 401
-
-
-async def test_an_accept_that_outlasts_the_bound_keeps_the_bank_details_and_signing_goes_on(
-    client, dealers, new_body, worker, sink, session_factory, monkeypatch
-) -> None:
-    """The workflow is slower than the API's bound: the accept is pending, never rolled back."""
-    from datetime import timedelta
-
-    import api.lifecycle_client as lifecycle_client
-    from db.models import Proposal
-
-    proposal, token = await send_proposal(client, dealers, new_body, sink)
-    assert (await client.get(f"/api/v1/buyer/{token}")).json()["state"] == "viewed"
-
-    with monkeypatch.context() as patch:
-        # Accepted (the validator passed), then the outcome takes longer than the API waits.
-        patch.setattr(lifecycle_client, "RESULT_TIMEOUT", timedelta(milliseconds=1))
-        accepted = await client.post(f"/api/v1/buyer/{token}/accept", json=accept_body())
-    assert accepted.status_code == 202, accepted.text
-    assert (accepted.json()["status"], accepted.json()["event"]) == ("pending", "accept")
-    async with session_factory() as session:
-        row = await session.get(Proposal, uuid.UUID(proposal["id"]))
-        assert row is not None and row.iban_masked == "FR76 **** **** **** **** ***0 189"
-
-    async def signing() -> bool:
-        return (await client.get(f"/api/v1/buyer/{token}")).json()["state"] == "signing"
-
-    await eventually(signing)
-    await contract_ready(client, token)
-    signed = await client.post(f"/api/v1/buyer/{token}/sign", json={"full_name": "Jeanne Dupont"})
-    assert signed.status_code == 200, signed.text
-    assert signed.json()["state"] == "signed"
 
 
 async def test_signing_waits_for_the_contract_the_worker_makes(

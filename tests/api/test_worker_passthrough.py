@@ -8,7 +8,7 @@ process, so each must still keep to its own state.
 
 from __future__ import annotations
 
-from buyer_helpers import accept_body, send_proposal
+from buyer_helpers import accept_body, contract_ready, send_proposal
 from stack import running_worker
 
 URL = "/api/v1/proposals"
@@ -27,6 +27,7 @@ async def test_passed_through_workflows_run_the_journey_and_keep_to_themselves(
         accepted = await client.post(f"/api/v1/buyer/{token}/accept", json=accept_body())
         assert accepted.json()["state"] == "signing", accepted.text
         cancelled = await client.post(f"{URL}/{other['id']}/cancel", headers=dealers.a.headers)
+        await contract_ready(client, token)
         signed = await client.post(f"/api/v1/buyer/{token}/sign", json={"full_name": "Jeanne Dupont"})
 
         assert signed.status_code == 200, signed.text
