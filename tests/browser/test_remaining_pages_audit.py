@@ -1,35 +1,63 @@
-"""The pages the journeys above do not reach, audited at both viewports: a new owner's
-questionnaire (then `citroen` finds the Citroën just published), the inspection report, the
+"""The pages the journeys above do not reach, audited: a new owner's questionnaire, the
+inspection report, a password reset, `citroen` finding a Citroën (both viewports), the
 general conditions, the contract preview, and the buyer's pages of a draft or an expired
 proposal."""
 
 from __future__ import annotations
 
 import copy
+import re
 from typing import Any
 
 import pytest
 import pytest_asyncio
 from browser_kit import Live, assert_accessible
 from dealer_api import Dealers, insert_proposal_row, make_dealers
-from listings_harness import INTAKE_BODY, credentials_for, inspector_headers, post_intake
+from listings_harness import INTAKE_BODY, SURVEY_BODY, credentials_for, inspector_headers, post_intake
 from playwright.async_api import Page, expect
 
 from carflow.links import buyer_token
+from support import eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 OWNER = "chloe.lefevre@example.com"
 
 
-@pytest_asyncio.fixture(scope="module", loop_scope="module")
-async def citroen(live: Live) -> dict[str, Any]:
-    """An intake of a Citroën, its owner not yet through the questionnaire."""
+async def intake(live: Live, email: str, vehicle: dict[str, str]) -> dict[str, Any]:
+    """An intake through the API; its owner's mailed password under "password"."""
     body: dict[str, Any] = copy.deepcopy(INTAKE_BODY)
-    body["owner"] = {"email": OWNER, "first_name": "Chloé", "last_name": "Lefèvre"}
-    body["vehicle"] |= {"make": "Citroën", "model": "C4 Picasso", "vin": "VF7UDBHY6GJ123456"}
+    body["owner"] = {"email": email, "first_name": "Chloé", "last_name": "Lefèvre"}
+    body["vehicle"] |= vehicle
     async with live.stack.client() as http:
         created = await post_intake(http, await inspector_headers(live.stack.session_factory), body)
-    return {**created, "password": await credentials_for(live.sink, OWNER)}
+    return {**created, "password": await credentials_for(live.sink, email)}
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def newcomer(live: Live) -> dict[str, Any]:
+    """An owner whose inspection is not yet through the questionnaire."""
+    return await intake(live, OWNER, {"make": "Renault", "model": "Clio", "vin": "VF15RBF0A12345678"})
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def citroen(live: Live) -> str:
+    """A Citroën published by its owner (through the owner API); its listing id."""
+    created = await intake(
+        live,
+        "remi.moreau@example.com",
+        {"make": "Citroën", "model": "C4 Picasso", "vin": "VF7UDBHY6GJ123456"},
+    )
+    async with live.stack.client() as http:
+        login = await http.post(
+            "/api/v1/owner/login", json={"email": "remi.moreau@example.com", "password": created["password"]}
+        )
+        published = await http.post(
+            f"/api/v1/owner/listings/{created['listing_id']}/survey",
+            json=SURVEY_BODY,
+            headers={"X-CSRF-Token": login.json()["csrf_token"]},
+        )
+    assert published.json()["state"] == "published", published.text
+    return str(created["listing_id"])
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
@@ -37,13 +65,13 @@ async def dealers(live: Live) -> Dealers:
     return await make_dealers(live.stack.session_factory)
 
 
-async def test_the_questionnaire_then_citroen_finds_the_citroen(
-    live: Live, citroen: dict[str, Any], desktop: Page
+async def test_the_questionnaire_the_report_and_a_password_reset(
+    live: Live, newcomer: dict[str, Any], desktop: Page
 ) -> None:
     page = desktop
     await page.goto(f"{live.url}/espace/connexion")
     await page.get_by_label("Adresse e-mail").fill(OWNER)
-    await page.get_by_label("Mot de passe").fill(citroen["password"])
+    await page.get_by_label("Mot de passe").fill(newcomer["password"])
     await page.get_by_role("button", name="Connexion").click()
     await expect(page).to_have_url(f"{live.url}/espace/expertises")
     await page.get_by_role("link", name="Compléter le questionnaire").click()
@@ -52,19 +80,41 @@ async def test_the_questionnaire_then_citroen_finds_the_citroen(
 
     for question in range(4):
         await page.locator(f"#answer-{question}-very_good").check()
-    await page.get_by_label("Oui, publier mon annonce").check()
+    await page.get_by_label("Non, garder mon expertise privée").check()
     await page.get_by_label("J'accepte les").check()
     await page.get_by_role("button", name="Enregistrer").click()
-    await expect(page.get_by_text("En ligne")).to_be_visible()
+    await expect(page.locator("#report-url")).to_be_visible()
 
-    # The report a seller shares, then the public search without the accent.
-    report = await page.locator("#report-url").input_value()
-    await page.goto(report)
+    # The report a seller shares.
+    await page.goto(await page.locator("#report-url").input_value())
     await expect(page.locator("h1")).to_be_visible()
     await assert_accessible(page)
-    await page.goto(f"{live.url}/annonces?marque=citroen")
-    await expect(page.get_by_role("link", name="Citroën C4 Picasso")).to_be_visible()
+
+    # A forgotten password: the link mailed opens the page that sets a new one.
+    await page.context.clear_cookies()
+    await page.goto(f"{live.url}/espace/mot-de-passe-oublie")
+    await page.get_by_label("Adresse e-mail").fill(OWNER)
+    await page.get_by_role("button", name="Recevoir un lien").click()
+    link = await eventually(lambda: _reset_link(live))
+    await page.goto(link)
+    await expect(page.locator("h1")).to_be_visible()
     await assert_accessible(page)
+
+
+async def _reset_link(live: Live) -> str | None:
+    for mail in live.sink.messages():
+        if mail["To"] == OWNER and "/espace/mot-de-passe/" in mail.get_body(("plain",)).get_content():
+            found = re.search(
+                r"https?://\S+/espace/mot-de-passe/\S+", mail.get_body(("plain",)).get_content()
+            )
+            return found.group(0) if found else None
+    return None
+
+
+async def test_citroen_finds_the_citroen(live: Live, citroen: str, screen: Page) -> None:
+    await screen.goto(f"{live.url}/annonces?marque=citroen")
+    await expect(screen.locator(f'a[href="/annonces/{citroen}"]')).to_be_visible()
+    await assert_accessible(screen)
 
 
 async def test_the_buyer_pages_of_a_draft_and_an_expired_proposal(
