@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import copy
 import re
+
+from dealer_api import VALID_BODY
 
 from support import eventually
 
@@ -54,3 +57,22 @@ async def accept_and_review(client, token: str, **overrides: object) -> bytes:  
     accepted = await client.post(f"/api/v1/buyer/{token}/accept", json=accept_body(**overrides))
     assert accepted.status_code == 200, accepted.text
     return await contract_ready(client, token)
+
+
+async def sent_link(live, dealers, email: str) -> str:  # noqa: ANN001
+    """A proposal sent for real (API, workflow, SMTP sink): the buyer's link from the mail."""
+    body = copy.deepcopy(VALID_BODY)
+    body["send"] = True
+    body["buyer"]["email"] = email
+    async with live.stack.client() as client:
+        created = await client.post("/api/v1/proposals", json=body, headers=dealers.a.headers)
+    assert created.status_code == 201, created.text
+
+    async def mail_to_buyer() -> str | None:
+        for mail in live.sink.messages():
+            if mail["To"] == email:
+                found = re.search(r"https?://\S+/p/[A-Za-z0-9_-]+", mail.get_body(("plain",)).get_content())
+                return found.group(0) if found else None
+        return None
+
+    return await eventually(mail_to_buyer)

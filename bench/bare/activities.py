@@ -40,6 +40,8 @@ def email_context(contract: dict[str, Any], public_url: str, token: str) -> dict
         "dealer": contract["dealer"],
         "seller": contract["seller"],
         "product_label": contract["product_label"],
+        # The product as a phrase in a sentence (Carflow's subjects read "vous propose un …").
+        "product": {"a": "un", "phrase": f"contrat « {contract['product_label']} »", "active": "actif"},
         "price": contract["price"],
         "vehicle": f"{vehicle['make']} {vehicle['model']} ({vehicle['registration']})",
         "contract_number": contract["contract_number"],

@@ -5,18 +5,15 @@ accessibility violation on any of its pages."""
 
 from __future__ import annotations
 
-import copy
 import re
 from collections.abc import AsyncIterator
 
 import pytest
 import pytest_asyncio
 from browser_kit import Live, assert_accessible, in_first_screen
-from buyer_helpers import VALID_IBAN
-from dealer_api import VALID_BODY, Dealers, make_dealers
+from buyer_helpers import VALID_IBAN, sent_link
+from dealer_api import Dealers, make_dealers
 from playwright.async_api import Page, expect
-
-from support import eventually
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
@@ -24,25 +21,6 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def dealers(live: Live) -> AsyncIterator[Dealers]:
     yield await make_dealers(live.stack.session_factory)
-
-
-async def sent_link(live: Live, dealers: Dealers, email: str) -> str:
-    """A proposal sent for real (API, workflow, SMTP sink): the buyer's link from the mail."""
-    body = copy.deepcopy(VALID_BODY)
-    body["send"] = True
-    body["buyer"]["email"] = email
-    async with live.stack.client() as client:
-        created = await client.post("/api/v1/proposals", json=body, headers=dealers.a.headers)
-    assert created.status_code == 201, created.text
-
-    async def mail_to_buyer() -> str | None:
-        for mail in live.sink.messages():
-            if mail["To"] == email:
-                found = re.search(r"https?://\S+/p/[A-Za-z0-9_-]+", mail.get_body(("plain",)).get_content())
-                return found.group(0) if found else None
-        return None
-
-    return await eventually(mail_to_buyer)
 
 
 async def test_an_error_is_summarised_at_the_top_and_nothing_ticked_is_lost(

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import copy
 import re
+from datetime import timedelta
 from typing import Any
 
 import pytest
 import pytest_asyncio
 from browser_kit import Live, assert_accessible
+from buyer_helpers import sent_link
 from dealer_api import Dealers, insert_proposal_row, make_dealers
 from listings_harness import INTAKE_BODY, SURVEY_BODY, credentials_for, inspector_headers, post_intake
 from playwright.async_api import Page, expect
@@ -140,3 +142,27 @@ async def test_the_general_conditions_and_the_contract_preview(
     await screen.goto(f"{live.url}/p/{token}/apercu")
     await expect(screen.locator("h1")).to_contain_text("Proposition de contrat n°")
     await assert_accessible(screen)
+
+
+async def test_the_en_cours_pages_pass_the_audit(
+    live: Live, dealers: Dealers, screen: Page, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import api.lifecycle_client as lifecycle_client
+
+    # A contract the worker has not made yet: "en préparation", refreshing by itself.
+    row = await insert_proposal_row(live.stack.session_factory, live.settings, dealers.a.id, state="signing")
+    await screen.goto(f"{live.url}/p/{buyer_token(live.settings, row.id)}/contract.pdf")
+    await expect(screen.get_by_role("heading", name="Votre document est en préparation")).to_be_visible()
+    await assert_accessible(screen)
+
+    # An action the workflow has not answered in time: "en cours", never an error. (Its own
+    # tab: the page above keeps refreshing itself.)
+    page = await screen.context.new_page()
+    link = await sent_link(live, dealers, f"pending-{id(screen)}@example.com")
+    await page.goto(link)
+    await page.get_by_role("button", name="Je ne souhaite pas souscrire").click()
+    monkeypatch.setattr(lifecycle_client, "UPDATE_TIMEOUT", timedelta(milliseconds=1))
+    await page.get_by_role("button", name="Oui, je refuse la proposition").click()
+    pending = page.get_by_role("heading", name="Votre demande est en cours de traitement")
+    await expect(pending).to_be_visible()
+    await assert_accessible(page)
