@@ -101,6 +101,15 @@ def proposal_body(email_address: str, send: bool = True) -> dict[str, Any]:
     }
 
 
+# The buyer's accept step: bank details and both attestations.
+ACCEPT_BODY: dict[str, Any] = {
+    "cg_accepted": True,
+    "iban": IBAN,
+    "account_holder": "Jeanne Dupont",
+    "no_claim_since_sent": True,
+}
+
+
 # --- the mails, read from the sink's Maildir ------------------------------------------------------
 
 
@@ -217,13 +226,7 @@ async def lifecycle(
     buyer = f"{target.api_url}/api/v1/buyer/{token}"
     await _call(http, "GET", buyer, {})
     mark = took("view", mark)
-    accept = {
-        "cg_accepted": True,
-        "iban": IBAN,
-        "account_holder": "Jeanne Dupont",
-        "no_claim_since_sent": True,
-    }
-    await _call(http, "POST", f"{buyer}/accept", {}, accept)
+    await _call(http, "POST", f"{buyer}/accept", {}, ACCEPT_BODY)
     mark = took("accept", mark)
     await _call(http, "POST", f"{buyer}/sign", {}, {"full_name": "Jeanne Dupont"})
     mark = took("sign", mark)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import copy
 import email
 import email.policy
 import mailbox
@@ -28,40 +27,9 @@ from typing import Any
 
 import httpx
 
+from bench.lifecycle import ACCEPT_BODY, proposal_body
 from bench.stack import Stack
 
-BODY: dict[str, Any] = {
-    "product": {
-        "code": "ENT24",
-        "label": "Contrat d'entretien 24 mois",
-        "kind": "service",
-        "price_cents": 49900,
-        "duration_months": 24,
-    },
-    "buyer": {
-        "first_name": "Jeanne",
-        "last_name": "Dupont",
-        "email": "",
-        "mobile": "06 12 34 56 78",
-        "address": {"line1": "12 rue de la Paix", "postal_code": "75002", "city": "Paris"},
-    },
-    "vehicle": {
-        "vin": "VF3LCYHZPHS123456",
-        "registration": "AB-123-CD",
-        "make": "Peugeot",
-        "model": "308",
-        "first_registration": "2021-03-01",
-        "mileage_km": 42000,
-    },
-    "seller": {"name": "Paul Vendeur", "email": "paul@garage-chaos.example.com"},
-    "send": True,
-}
-ACCEPT = {
-    "cg_accepted": True,
-    "iban": "FR76 3000 6000 0112 3456 7890 189",
-    "account_holder": "Jeanne Dupont",
-    "no_claim_since_sent": True,
-}
 LINK = re.compile(r"/p/([A-Za-z0-9_-]{20,})")
 
 
@@ -122,8 +90,7 @@ class Run:
 
     async def lifecycle(self, number: int) -> None:
         buyer = f"chaos-{number}-{uuid.uuid4().hex[:6]}@example.com"
-        body = copy.deepcopy(BODY)
-        body["buyer"]["email"] = buyer
+        body = proposal_body(buyer)
         key = {"Idempotency-Key": f"chaos-create-{number}-{buyer}"}
         created = await self.call("POST", "/api/v1/proposals", json=body, headers={**self.dealer, **key})
         if created.status_code not in (201, 202):
@@ -142,12 +109,14 @@ class Run:
         try:
             token = await self.until(f"{buyer}: proposal mail", link)
             await self.until(f"{buyer}: viewed", lambda: self._state(token, {"viewed"}))
-            accepted = await self.call("POST", f"/api/v1/buyer/{token}/accept", json=ACCEPT)
+            accepted = await self.call("POST", f"/api/v1/buyer/{token}/accept", json=ACCEPT_BODY)
             if accepted.status_code not in (200, 202):
                 self.figures.false_answers.append(
                     f"{buyer}: accept {accepted.status_code} {accepted.text[:200]}"
                 )
             await self.until(f"{buyer}: signing", lambda: self._state(token, {"signing", "signed"}))
+            # The worker prepares the contract to sign; the buyer's page waits for it.
+            await self.until(f"{buyer}: contract to sign", lambda: self._contract_ready(token))
             signed = await self.call(
                 "POST", f"/api/v1/buyer/{token}/sign", json={"full_name": "Jeanne Dupont"}
             )
@@ -163,6 +132,9 @@ class Run:
     async def _state(self, token: str, states: set[str]) -> bool:
         opened = await self.call("GET", f"/api/v1/buyer/{token}")
         return opened.status_code == 200 and opened.json()["state"] in states
+
+    async def _contract_ready(self, token: str) -> bool:
+        return (await self.call("GET", f"/api/v1/buyer/{token}/contract.pdf")).status_code == 200
 
     async def _dealer_state(self, proposal_id: str, state: str) -> bool:
         detail = await self.call("GET", f"/api/v1/proposals/{proposal_id}", headers=self.dealer)
