@@ -10,9 +10,10 @@ from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.exceptions import ApplicationError
 
 from carflow.settings import Settings
-from db.models import Listing, Proposal
+from db.models import Dealer, Listing, Proposal
 from workflows.contract import LifecycleProjection
 
 
@@ -21,6 +22,22 @@ from workflows.contract import LifecycleProjection
 class DatabaseActivities:
     settings: Settings
     session_factory: async_sessionmaker[AsyncSession]
+
+
+async def proposal_and_dealer(session: AsyncSession, proposal_id: str) -> tuple[Proposal, Dealer]:
+    """The proposal an activity is about, with its dealer; a proposal that is not there (or an
+    id that is no proposal's) is a non-retryable `NoSuchProposal`: retrying cannot find it."""
+    try:
+        proposal = await session.get(Proposal, uuid.UUID(proposal_id))
+    except ValueError:
+        proposal = None
+    if proposal is None:
+        raise ApplicationError(
+            f"proposal {proposal_id} is not in the database", non_retryable=True, type="NoSuchProposal"
+        )
+    dealer = await session.get(Dealer, proposal.dealer_id)
+    assert dealer is not None  # foreign key
+    return proposal, dealer
 
 
 async def write_projection(

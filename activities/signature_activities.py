@@ -8,13 +8,12 @@ from the proposal row.
 
 from __future__ import annotations
 
-import uuid
-
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.contract_documents import ContractDocuments
+from activities.database import proposal_and_dealer
 from activities.documents import DocumentRenderer
 from activities.signature import (
     ACTIVITY_CREATE_ENVELOPE,
@@ -27,7 +26,6 @@ from activities.signature import (
 )
 from carflow.settings import Settings
 from db.documents import DocumentStore
-from db.models import Dealer, Proposal
 from workflows.proposal_contract import (
     ACTIVITY_PREPARE_SIGNING,
     ACTIVITY_VOID_ENVELOPE,
@@ -53,19 +51,6 @@ class SignatureActivities:
         self.store = store or DocumentStore(settings.documents_dir)
         self.documents = ContractDocuments(renderer or DocumentRenderer(), self.store)
 
-    async def _load(self, session: AsyncSession, proposal_id: str) -> tuple[Proposal, Dealer]:
-        try:
-            proposal = await session.get(Proposal, uuid.UUID(proposal_id))
-        except ValueError:
-            proposal = None
-        if proposal is None:
-            raise ApplicationError(
-                f"proposal {proposal_id} is not in the database", non_retryable=True, type="NoSuchProposal"
-            )
-        dealer = await session.get(Dealer, proposal.dealer_id)
-        assert dealer is not None
-        return proposal, dealer
-
     @activity.defn(name=ACTIVITY_PREPARE_SIGNING)
     async def prepare_signing(self, data: PrepareSigning) -> str | None:
         """Signing starts: render the contract to review (once; the API serves the stored
@@ -73,7 +58,7 @@ class SignatureActivities:
         provider, create its envelope with those bytes. Returns the envelope id, if any.
         Idempotent: a retry finds the stored contract and the provider's envelope."""
         async with self.session_factory() as session:
-            proposal, dealer = await self._load(session, data.proposal_id)
+            proposal, dealer = await proposal_and_dealer(session, data.proposal_id)
             if await self.documents.prepare(proposal, dealer, in_person=data.in_person):
                 await session.commit()
             assert proposal.contract_pdf_sha256 is not None
@@ -97,7 +82,7 @@ class SignatureActivities:
         if not self.provider.remote:
             return f"local-{data.proposal_id}"  # signing happens on our page: nothing to prepare
         async with self.session_factory() as session:
-            proposal, dealer = await self._load(session, data.proposal_id)
+            proposal, dealer = await proposal_and_dealer(session, data.proposal_id)
             digest = data.document_sha256 or proposal.contract_pdf_sha256
             document = self.store.get(digest) if digest else None
             if document is None and data.document_sha256:

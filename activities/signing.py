@@ -4,25 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import httpx
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.contract_documents import ContractDocuments
-from activities.database import DatabaseActivities
+from activities.database import DatabaseActivities, proposal_and_dealer
 from activities.documents import DocumentRenderer, SignatureAudit
 from activities.email import EmailActivities
 from activities.email_types import EmailInput
 from carflow.onetime_codes import hash_code
 from carflow.settings import Settings
 from db.documents import DocumentStore, sha256_hex
-from db.models import Dealer, Proposal, SigningCode
+from db.models import Proposal, SigningCode
 from workflows.proposal_contract import (
     ACTIVITY_COMPLETE_SIGNATURE,
     ACTIVITY_FINALIZE_SIGNATURE,
@@ -57,23 +55,13 @@ class SigningActivities(DatabaseActivities):
     store: DocumentStore
     email: EmailActivities
 
-    async def _load(self, session: AsyncSession, proposal_id: str) -> tuple[Proposal, Dealer]:
-        proposal = await session.get(Proposal, uuid.UUID(proposal_id))
-        if proposal is None:
-            raise ApplicationError(
-                f"proposal {proposal_id} is not in the database", non_retryable=True, type="NoSuchProposal"
-            )
-        dealer = await session.get(Dealer, proposal.dealer_id)
-        assert dealer is not None
-        return proposal, dealer
-
     @activity.defn(name=ACTIVITY_FINALIZE_SIGNATURE)
     async def finalize_signature(self, data: FinalizeSignature) -> str:
         """The signed contract: the reviewed PDF's bytes plus the audit page, stored with the
         general conditions' digest in the proposal row. Idempotent: a retry finds it and stops."""
         documents = ContractDocuments(self.renderer, self.store)
         async with self.session_factory() as session:
-            proposal, dealer = await self._load(session, data.proposal_id)
+            proposal, dealer = await proposal_and_dealer(session, data.proposal_id)
             if proposal.signed_pdf_sha256 and proposal.conditions_pdf_sha256:
                 return proposal.signed_pdf_sha256
             audit_data = data.audit
@@ -116,7 +104,7 @@ class SigningActivities(DatabaseActivities):
     async def send_signing_code(self, data: SigningCodeRequest) -> None:
         code = signing_code_for(self.settings, data.attempt_key)
         async with self.session_factory() as session:
-            proposal, dealer = await self._load(session, data.proposal_id)
+            proposal, dealer = await proposal_and_dealer(session, data.proposal_id)
             row = await session.scalar(select(SigningCode).where(SigningCode.attempt_key == data.attempt_key))
             if row is None:
                 session.add(
