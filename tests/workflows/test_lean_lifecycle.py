@@ -23,9 +23,8 @@ def pdf_text(data: bytes) -> str:
 
 
 async def signed_remotely(proposals: Proposals, sink: Sink):  # noqa: ANN201
-    """Create+send, view, accept, sign; every side effect done, then the window closes. With
-    the reminders the API's default settings ask for (7 days after sending, 3 before the end)."""
-    handle = await proposals.create(send_now=True, reminders=(7, 3))
+    """Create+send, view, accept, sign; every side effect done, then the window closes."""
+    handle = await proposals.create(send_now=True)
     # A buyer takes their time: the expiry timer is running between the steps.
     await proposals.env.sleep(HOUR)
     await fire(handle, "view", actor="buyer")
@@ -54,8 +53,7 @@ async def test_a_remotely_signed_proposal_stays_within_its_history_budget(
     print("remote signed proposal:", costs)
     # Issue 11's budget (main before it: 115 events, 32 actions for this very journey).
     assert costs["events"] <= 60 and costs["actions"] <= 25, costs
-    # The reminder's, then the expiry's once signing starts (no reminder then), then the window's.
-    assert costs["timers"] == 3 and costs["timers_cancelled"] <= 2
+    assert costs["timers"] == 2 and costs["timers_cancelled"] <= 1  # expiry once, then the window
     assert (
         costs["upserts"] <= 6
     )  # the patch's version, then one per state: sent, viewed, signing, signed, binding
