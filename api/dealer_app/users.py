@@ -115,3 +115,39 @@ async def set_password(
         .values(used_at=now)
     )
     await session.commit()
+
+
+async def users_of(session: AsyncSession, dealer_id: uuid.UUID) -> list[DealerUser]:
+    if await session.get(Dealer, dealer_id) is None:
+        raise UserProblem(f"no dealer {dealer_id}")
+    rows = await session.scalars(
+        select(DealerUser).where(DealerUser.dealer_id == dealer_id).order_by(DealerUser.email)
+    )
+    return list(rows)
+
+
+async def user_by_email(session: AsyncSession, email: str) -> DealerUser:
+    user = await session.scalar(select(DealerUser).where(DealerUser.email == normalize_email(email)))
+    if user is None:
+        raise UserProblem(f"no dealer user with the email {normalize_email(email)}")
+    return user
+
+
+async def disable_user(session: AsyncSession, email: str, now: datetime) -> DealerUser:
+    """The user can no longer log in, and every session of theirs ends now; commits."""
+    user = await user_by_email(session, email)
+    if user.disabled_at is None:
+        user.disabled_at = now
+    await end_all_sessions(session, user.id)
+    await session.commit()
+    return user
+
+
+async def enable_user(session: AsyncSession, email: str) -> DealerUser:
+    """The user can log in again (with their password, or a new link); commits."""
+    user = await user_by_email(session, email)
+    user.disabled_at = None
+    user.failed_logins = 0
+    user.locked_until = None
+    await session.commit()
+    return user
