@@ -7,15 +7,18 @@ import copy
 import html as html_text
 import re
 import uuid
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
+import pytest
 from buyer_helpers import accept_and_review
-from dealer_api import VALID_BODY
+from dealer_api import VALID_BODY, insert_proposal_row
 from dealer_app_kit import DealerLogin, add_dealer_user, csrf_of, login_client
 from sqlalchemy import select
 
 from carflow.links import buyer_token
+from carflow.settings import Settings
 from db.models import Proposal
 from support import eventually
 
@@ -126,6 +129,17 @@ async def test_only_the_allowed_actions_are_buttons_and_another_centre_sees_noth
         assert posted.status_code == 404
     assert "Envoyée" in await page(client, sent["id"])
 
+    # The draft sent from its page: through the API's service, then the buttons of `sent`.
+    draft_page = await page(client, draft["id"])
+    version = re.findall(r'name="version" value="(\d+)"', draft_page)[0]
+    sending = await client.post(
+        f"/vendeur/propositions/{draft['id']}/envoyer", data={"csrf": csrf_of(draft_page), "version": version}
+    )
+    assert sending.status_code == 303, sending.text
+    after = (await client.get(sending.headers["location"])).text
+    assert "La proposition est envoyée par email à l&#39;acheteur." in after
+    assert "Renvoyer l'email à l'acheteur" in buttons(after) and "Envoyer par email" not in buttons(after)
+
 
 async def test_correcting_the_email_saves_it_and_resends_a_bad_mobile_changes_nothing(
     client: httpx.AsyncClient, session_factory, worker, sink
@@ -210,3 +224,37 @@ async def test_resend_and_cancel_after_confirmation(
     async with session_factory() as session:
         state = await session.scalar(select(Proposal.state).where(Proposal.id == uuid.UUID(sent["id"])))
     assert state == "cancelled"
+
+
+@pytest.fixture
+async def offline(migrated: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """The app with a Temporal address that answers nothing: reads work, actions cannot."""
+    from api import create_app
+
+    app = create_app(migrated)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
+        yield http
+    await app.state.engine.dispose()
+
+
+async def test_without_temporal_the_page_reads_and_an_action_says_whom_to_write_with_the_contract(
+    offline: httpx.AsyncClient, session_factory, migrated: Settings
+) -> None:
+    login = await add_dealer_user(session_factory)
+    csrf = await login_client(offline, login)
+    row = await insert_proposal_row(
+        session_factory, migrated, login.dealer_id, state="sent", email_failed=True, email_error="SMTP refused"
+    )
+    html = await page(offline, str(row.id))
+    # A failed email: the seed's "report it to ADV", with the contract number in the mailto.
+    assert "L'email n'a pas pu être remis" in html
+    assert f"mailto:adv@carflow.example?subject=Contrat%20{row.contract_number}" in html
+
+    answer = await offline.post(
+        f"/vendeur/propositions/{row.id}/renvoyer", data={"csrf": csrf, "version": str(row.state_version)}
+    )
+    assert answer.status_code == 503
+    assert "Une erreur technique empêche pour l" in answer.text
+    assert row.contract_number in answer.text
+    assert f"subject=Contrat%20{row.contract_number}" in answer.text
+    assert '{"error"' not in answer.text
