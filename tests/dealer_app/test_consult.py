@@ -232,7 +232,9 @@ async def offline(migrated: Settings) -> AsyncIterator[httpx.AsyncClient]:
     from api import create_app
 
     app = create_app(migrated)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as http:
         yield http
     await app.state.engine.dispose()
 
@@ -243,7 +245,12 @@ async def test_without_temporal_the_page_reads_and_an_action_says_whom_to_write_
     login = await add_dealer_user(session_factory)
     csrf = await login_client(offline, login)
     row = await insert_proposal_row(
-        session_factory, migrated, login.dealer_id, state="sent", email_failed=True, email_error="SMTP refused"
+        session_factory,
+        migrated,
+        login.dealer_id,
+        state="sent",
+        email_failed=True,
+        email_error="SMTP refused",
     )
     html = await page(offline, str(row.id))
     # A failed email: the seed's "report it to ADV", with the contract number in the mailto.
