@@ -13,6 +13,7 @@ async def test_a_dealer_user_logs_in_sees_the_menu_and_logs_out_for_good(
 ) -> None:
     login = await add_dealer_user(session_factory, name="Paul Vendeur", dealer_name="Garage du Nord")
 
+    assert 'href="/vendeur"' in (await client.get("/")).text  # the home page leads here
     # Not logged in: every page leads to the login form, which comes back to it afterwards.
     assert (await client.get("/vendeur")).headers["location"] == "/vendeur/connexion"
     before = await client.get("/vendeur/compte")
