@@ -236,3 +236,20 @@ async def test_errors_are_french_pages_naming_adv_with_the_contract_number(
     mailto = re.search(r'href="(mailto:[^"]+)"', page.text)
     assert mailto and mailto.group(1).startswith("mailto:adv@carflow.example?subject=Contrat%20CF0123456789")
     assert "Gérer mes ventes à distance" in page.text  # the menu: the user is still in the app
+
+
+async def test_reset_requests_are_rate_limited_per_email_in_french(
+    client: httpx.AsyncClient, session_factory, sink: Sink
+) -> None:
+    login = await add_dealer_user(session_factory)
+    form = await client.get("/vendeur/mot-de-passe/oublie")
+    answers = [
+        await client.post(
+            "/vendeur/mot-de-passe/oublie", data={"csrf": csrf_of(form.text), "email": login.email}
+        )
+        for _ in range(rate_limit.RESET_PER_EMAIL.max_hits + 1)
+    ]
+    assert [a.status_code for a in answers] == [200] * rate_limit.RESET_PER_EMAIL.max_hits + [429]
+    assert "Trop de demandes : patientez une heure" in answers[-1].text
+    await wait_for_mail(sink, rate_limit.RESET_PER_EMAIL.max_hits)
+    assert len(sink.messages()) == rate_limit.RESET_PER_EMAIL.max_hits  # none for the refused one
