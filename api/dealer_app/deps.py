@@ -32,6 +32,7 @@ from api.pages import PageError, PageRedirect
 from api.proposals.service import ProposalService
 from api.security import csrf
 from api.templating import templates
+from carflow.links import adv_mailto
 from carflow.settings import Settings
 from db.accounts import Principal
 from db.models import Dealer, DealerUser, Role
@@ -47,6 +48,7 @@ NOTICES: dict[str, str] = {
     "deconnecte": "Vous êtes déconnecté.",
     "mot-de-passe": "Votre mot de passe est enregistré : connectez-vous avec celui-ci.",
     "enregistre": "Vos modifications sont enregistrées.",
+    "mot-de-passe-change": "Votre mot de passe est changé. Vos autres sessions sont fermées.",
 }
 # The menu's items: (key, path prefix). The longest matching prefix is the active item.
 MENU = (
@@ -62,18 +64,6 @@ MENU = (
 def active_menu(path: str) -> str | None:
     matching = [(len(prefix), key) for key, prefix in MENU if path == prefix or path.startswith(prefix + "/")]
     return max(matching)[1] if matching else None
-
-
-def adv_mailto(settings: Settings, contract_number: str | None = None, problem: str | None = None) -> str:
-    """A mailto to ADV with the subject and body the seed asks dealers to send."""
-    subject = f"Contrat {contract_number} : signalement" if contract_number else "Signalement Carflow"
-    lines = ["Bonjour,", ""]
-    if contract_number:
-        lines.append(f"Numéro de contrat : {contract_number}")
-    if problem:
-        lines.append(f"Problème rencontré : {problem}")
-    lines += ["", "Cordialement,"]
-    return f"mailto:{settings.adv_email}?subject={quote(subject)}&body={quote(chr(10).join(lines))}"
 
 
 def safe_next(value: str | None) -> str:
@@ -147,10 +137,12 @@ class DealerPage:
     def csrf_ok(self, form: Any) -> bool:
         return csrf.form_token_valid(self.request, self.settings, str(form.get(csrf.CSRF_FIELD) or ""))
 
-    def field(self, name: str, max_length: int = 1000) -> str:
-        """A POSTed field as text, stripped and bounded ("" when absent)."""
+    def field(self, name: str, max_length: int = 1000, *, strip: bool = True) -> str:
+        """A POSTed field as text, stripped (unless a password) and bounded ("" when absent)."""
         value = self.form.get(name) if self.form is not None else None
-        return value.strip()[:max_length] if isinstance(value, str) else ""
+        if not isinstance(value, str):
+            return ""
+        return (value.strip() if strip else value)[:max_length]
 
     def render(
         self, template: str, context: dict[str, Any] | None = None, status_code: int = 200
