@@ -7,14 +7,17 @@ newer version overwrites, so a retried or late activity never moves the read mod
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
+from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.database import write_projection
 from carflow.records import fields_of
-from db.models import Proposal
+from db.models import Proposal, ProposalTimelineEntry
 from statemachines.proposal import ProposalTimeline
 from workflows.proposal_contract import ACTIVITY_PROJECT, ProposalProjection
 
@@ -36,7 +39,23 @@ class RecordsActivities:
         }
         proposal_id = uuid.UUID(data.proposal_id)
         async with self.session_factory() as session:
+            # The facts before this projection, locked until it is written: the timeline's
+            # steps are what changed between the two.
+            before = (
+                await session.execute(
+                    select(*(getattr(Proposal, name) for name in _COMPARED))
+                    .where(Proposal.id == proposal_id)
+                    .with_for_update()
+                )
+            ).first()
             written = await write_projection(session, Proposal, proposal_id, data, values)
+            if written and before is not None:
+                for event, at, detail in timeline_steps(before._asdict(), data, datetime.now(UTC)):
+                    session.add(
+                        ProposalTimelineEntry(
+                            proposal_id=proposal_id, version=data.version, event=event, at=at, detail=detail
+                        )
+                    )
             await session.commit()
             if written:
                 return True
@@ -47,3 +66,34 @@ class RecordsActivities:
                     type="NoSuchProposal",
                 )
             return False
+
+
+_COMPARED = ("state", "sent_count", "first_sent_at", "view_count", "signed_at")
+
+
+def timeline_steps(
+    before: dict[str, Any], data: ProposalProjection, now: datetime
+) -> list[tuple[str, datetime, str]]:
+    """The steps of the dealer's timeline between the stored facts and a newer projection:
+    (event, when, detail). A fact's own timestamp when the machine keeps one (sendings,
+    views, signature, end of validity), otherwise the projection's time (it runs right
+    after the transition)."""
+    steps: list[tuple[str, datetime, str]] = []
+    if data.sent_count > before["sent_count"] and data.last_sent_at is not None:
+        first = before["first_sent_at"] is None
+        steps.append(("sent" if first else "resent", data.last_sent_at, str(data.sent_count)))
+    if data.view_count > before["view_count"] and data.last_viewed_at is not None:
+        steps.append(("viewed", data.last_viewed_at, str(data.view_count)))
+    if data.signed_at is not None and before["signed_at"] is None:
+        steps.append(("signed", data.signed_at, ""))
+    moved = data.state != before["state"]
+    if moved and data.state in _STATE_STEPS:
+        at = data.expires_at if data.state == "expired" else now
+        steps.append((data.state, at, before["state"]))
+    if moved and before["state"] == "signing" and data.state in ("draft", "sent", "viewed"):
+        steps.append(("abandoned", now, data.state))
+    return steps
+
+
+# The states whose arrival is a step of its own (sent, viewed and signed have theirs above).
+_STATE_STEPS = frozenset({"signing", "withdrawn", "expired", "declined", "cancelled", "binding"})

@@ -23,7 +23,7 @@ from api.dealer_app.deps import (
     render_page,
     safe_next,
 )
-from api.dealer_app.sessions import end_session, session_user, start_session
+from api.dealer_app.sessions import DEALER_SESSIONS, session_user
 from api.dealer_app.users import authenticate
 from api.deps import ClockDep, SessionDep, SettingsDep
 from api.security import csrf, rate_limit
@@ -88,7 +88,7 @@ async def login(request: Request, session: SessionDep, settings: SettingsDep, cl
             429 if failed.kind == "locked" else 401,
         )
     response = redirect(suite)
-    await start_session(response, settings, session, user, clock())
+    await DEALER_SESSIONS.start(response, settings, session, user.id, clock())
     # A fresh CSRF secret for the logged-in session.
     response.delete_cookie(csrf.CSRF_COOKIE, path="/")
     return response
@@ -100,7 +100,7 @@ async def logout(request: Request, session: SessionDep, settings: SettingsDep) -
     if not csrf.form_token_valid(request, settings, str(form.get(csrf.CSRF_FIELD) or "")):
         return login_page(request, {"error": CSRF_FAILED_FR}, 403)
     response = redirect(LOGIN, "deconnecte")
-    await end_session(request, response, settings, session)
+    await DEALER_SESSIONS.end(request, response, settings, session)
     return response
 
 

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from activities.email_types import EmailInput
 from api.body_limit import body_limited_route
 from api.dealer_app.deps import CSRF_FAILED_FR, LOGIN, DealerFormDep, DealerPageDep, redirect, render_page
-from api.dealer_app.sessions import start_session
+from api.dealer_app.sessions import DEALER_SESSIONS
 from api.dealer_app.users import (
     RESET_LINK_VALIDITY,
     find_password_token,
@@ -159,5 +159,5 @@ async def change(ctx: DealerFormDep) -> Response:
     await set_password(ctx.session, ctx.user, password, now, ctx.settings)
     # Every session ended with the old password, this one too: this browser gets a new one.
     response = redirect("/vendeur/compte", "mot-de-passe-change")
-    await start_session(response, ctx.settings, ctx.session, ctx.user, now)
+    await DEALER_SESSIONS.start(response, ctx.settings, ctx.session, ctx.user.id, now)
     return response
