@@ -7,14 +7,17 @@ newer version overwrites, so a retried or late activity never moves the read mod
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.database import write_projection
 from carflow.records import fields_of
-from db.models import Proposal
+from db.dealer_notices import queue_notice
+from db.models import Dealer, Proposal
 from statemachines.proposal import ProposalTimeline
 from workflows.proposal_contract import ACTIVITY_PROJECT, ProposalProjection
 
@@ -34,9 +37,18 @@ class RecordsActivities:
             **fields_of(data, ProposalTimeline),
             "contract_status": CONTRACT_STATUS.get(data.state, "none"),
         }
+        if data.state == "withdrawn":  # when it was first recorded, for the dealer's activity
+            values["withdrawn_at"] = func.coalesce(Proposal.withdrawn_at, datetime.now(UTC))
         proposal_id = uuid.UUID(data.proposal_id)
         async with self.session_factory() as session:
+            before = (
+                await session.execute(
+                    select(Proposal.state, Proposal.first_viewed_at).where(Proposal.id == proposal_id)
+                )
+            ).first()
             written = await write_projection(session, Proposal, proposal_id, data, values)
+            if written and before is not None:
+                await self._queue_notices(session, proposal_id, before.state, before.first_viewed_at, data)
             await session.commit()
             if written:
                 return True
@@ -47,3 +59,28 @@ class RecordsActivities:
                     type="NoSuchProposal",
                 )
             return False
+
+    async def _queue_notices(
+        self,
+        session: AsyncSession,
+        proposal_id: uuid.UUID,
+        state_before: str,
+        first_viewed_before: datetime | None,
+        data: ProposalProjection,
+    ) -> None:
+        """The dealer's notices of what this projection records for the first time, queued
+        in its transaction (db/dealer_notices.py): the buyer's first opening, a withdrawal.
+        The signature's notice is the workflow's own email."""
+        events = []
+        if first_viewed_before is None and data.first_viewed_at is not None:
+            events.append("first_view")
+        if state_before != "withdrawn" and data.state == "withdrawn":
+            events.append("withdrawn")
+        if not events:
+            return
+        proposal = await session.get(Proposal, proposal_id)
+        assert proposal is not None  # the projection just landed on it
+        dealer = await session.get(Dealer, proposal.dealer_id)
+        assert dealer is not None  # foreign key
+        for event in events:
+            await queue_notice(session, proposal, dealer, event)
