@@ -26,6 +26,7 @@ from carflow.observability import metrics_runtime
 from carflow.settings import ConfigurationError, Settings, load_settings
 from carflow.temporal_client import TemporalUnreachable, connect_with_retry
 from db.session import create_engine, create_session_factory
+from workflows.dealer_notices import NoticesConfig, ensure_running
 from workflows.registry import ALL_WORKFLOWS
 
 log = structlog.get_logger("worker")
@@ -111,6 +112,12 @@ async def run(settings: Settings) -> None:
     )
     async with worker:
         warming = asyncio.create_task(warm_documents(settings))  # the documents the API serves
+        # The dealers' notices relay (issue 13): one per namespace, whichever worker starts it.
+        await ensure_running(
+            client,
+            settings.task_queue,
+            NoticesConfig(settings.dealer_notice_expiring_days, settings.dealer_notice_interval_s),
+        )
         await stop.wait()
         warming.cancel()
         log.info("worker_stopping")

@@ -128,6 +128,8 @@ class EmailActivities(DatabaseActivities):
             row = await self._outbox_row(session, data, message_id, rendered.subject)
             if row.status == "sent":
                 return EmailResult(row.message_id, already_sent=True)
+            if not row.message_id:  # queued ahead by a dealer notice (db/dealer_notices.py)
+                row.message_id, row.subject = message_id, rendered.subject[:500]
 
             message = EmailMessage()
             message["From"] = self.settings.mail_from

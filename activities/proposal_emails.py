@@ -17,6 +17,7 @@ from activities.email_types import Attachment, EmailInput
 from carflow.formatting import euros, french_date, french_datetime
 from carflow.links import buyer_token
 from carflow.settings import Settings
+from db.dealer_notices import notice_settings
 from db.models import Dealer, Proposal
 from workflows.proposal_contract import ProposalEmail
 
@@ -28,6 +29,10 @@ TEMPLATES = {
     "contract_signed",
     "welcome",
     "dealer_sale_notice",
+    # The dealer's notices queued by db/dealer_notices.py (issue 13).
+    "dealer_first_view_notice",
+    "dealer_withdrawal_notice",
+    "dealer_expiring_notice",
 }
 
 
@@ -59,6 +64,8 @@ async def load_proposal_email(
         "withdrawn_on": french_datetime(proposal.updated_at),
         "withdrawal_until": french_date(proposal.withdrawal_deadline),
         "duration_months": proposal.duration_months,
+        "first_viewed_on": french_datetime(proposal.first_viewed_at),
+        "dealer_link": f"{settings.public_url}/vendeur/propositions/{proposal.id}",
     }
     attachments: list[Attachment] = []
     if data.template == "contract_signed":
@@ -71,9 +78,13 @@ async def load_proposal_email(
             Attachment(f"conditions-generales-{proposal.product_kind}.pdf", proposal.conditions_pdf_sha256),
         ]
     if data.recipient == "dealer":
-        if not dealer.email:
+        # The centre's notification settings say where its mails go, and whether it wants
+        # the signature's notice at all (issue 13).
+        choices = await notice_settings(session, dealer)
+        address = choices.address(dealer)
+        if not address or (data.template == "dealer_sale_notice" and not choices.on_signed):
             return None
-        to, reply_to = [dealer.email], None
+        to, reply_to = [address], None
     else:
         to, reply_to = [proposal.buyer_email], dealer.email or proposal.seller_email
     return EmailInput(

@@ -10,14 +10,15 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.database import write_projection
 from carflow.records import fields_of
-from db.models import Proposal, ProposalTimelineEntry
+from db.dealer_notices import queue_notice
+from db.models import Dealer, Proposal, ProposalTimelineEntry
 from statemachines.proposal import ProposalTimeline
 from workflows.proposal_contract import ACTIVITY_PROJECT, ProposalProjection
 
@@ -37,6 +38,8 @@ class RecordsActivities:
             **fields_of(data, ProposalTimeline),
             "contract_status": CONTRACT_STATUS.get(data.state, "none"),
         }
+        if data.state == "withdrawn":  # when it was first recorded, for the dealer's activity
+            values["withdrawn_at"] = func.coalesce(Proposal.withdrawn_at, datetime.now(UTC))
         proposal_id = uuid.UUID(data.proposal_id)
         async with self.session_factory() as session:
             # The facts before this projection, locked until it is written: the timeline's
@@ -56,6 +59,7 @@ class RecordsActivities:
                             proposal_id=proposal_id, version=data.version, event=event, at=at, detail=detail
                         )
                     )
+                await self._queue_notices(session, proposal_id, before.state, before.first_viewed_at, data)
             await session.commit()
             if written:
                 return True
@@ -67,8 +71,33 @@ class RecordsActivities:
                 )
             return False
 
+    async def _queue_notices(
+        self,
+        session: AsyncSession,
+        proposal_id: uuid.UUID,
+        state_before: str,
+        first_viewed_before: datetime | None,
+        data: ProposalProjection,
+    ) -> None:
+        """The dealer's notices of what this projection records for the first time, queued
+        in its transaction (db/dealer_notices.py): the buyer's first opening, a withdrawal.
+        The signature's notice is the workflow's own email."""
+        events = []
+        if first_viewed_before is None and data.first_viewed_at is not None:
+            events.append("first_view")
+        if state_before != "withdrawn" and data.state == "withdrawn":
+            events.append("withdrawn")
+        if not events:
+            return
+        proposal = await session.get(Proposal, proposal_id)
+        assert proposal is not None  # the projection just landed on it
+        dealer = await session.get(Dealer, proposal.dealer_id)
+        assert dealer is not None  # foreign key
+        for event in events:
+            await queue_notice(session, proposal, dealer, event)
 
-_COMPARED = ("state", "sent_count", "first_sent_at", "view_count", "signed_at")
+
+_COMPARED = ("state", "sent_count", "first_sent_at", "view_count", "signed_at", "first_viewed_at")
 
 
 def timeline_steps(

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from activities.contract_documents import ContractDocuments
+from activities.dealer_notices import DealerNoticeActivities
 from activities.document_templates import KINDS
 from activities.documents import DocumentRenderer
 from activities.email import EmailActivities, SmtpMailer
@@ -30,6 +31,7 @@ def build_activities(
     signing = SigningActivities(settings, session_factory, DocumentRenderer(), documents, email)
     signature = SignatureActivities(settings, build_provider(settings), session_factory, documents)
     listings = ListingActivities(settings, session_factory, email, documents)
+    notices = DealerNoticeActivities(settings, session_factory, email)
     return [
         email.send_email,
         email.send_proposal_email,
@@ -44,6 +46,7 @@ def build_activities(
         listings.render_inspection_report,
         listings.send_owner_welcome,
         listings.send_listing_email,
+        notices.relay_dealer_notices,
     ]
 
 

@@ -214,6 +214,14 @@ class Settings(BaseSettings):
         1800, ge=-1, description="Pooled connections older than this (s) are replaced; -1 never."
     )
 
+    # The dealers' notices (issue 13): which proposals are "about to expire", how often they go.
+    dealer_notice_expiring_days: int = Field(
+        3, ge=1, le=29, description="Tell the dealer when an unsigned proposal expires within this many days."
+    )
+    dealer_notice_interval_s: float = Field(
+        60.0, gt=0, description="How often the worker's notices relay queues and sends dealer notices (s)."
+    )
+
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("INFO", description="Log level.")
     log_format: Literal["json", "console"] = Field(
         "json", description="`json` (one object per line) or `console` (human-readable)."

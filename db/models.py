@@ -258,6 +258,8 @@ class Proposal(LifecycleReadModel, Base):
     signed_at: Mapped[datetime | None] = mapped_column()
     withdrawal_deadline: Mapped[datetime | None] = mapped_column()
     contract_status: Mapped[str] = mapped_column(String(20), default="none")
+    # When the projection first recorded the withdrawal (the dealer's activity, issue 13).
+    withdrawn_at: Mapped[datetime | None] = mapped_column()
 
 
 def proposal_search_text(row: Proposal) -> str:
@@ -753,3 +755,46 @@ class ProposalTimelineEntry(Base):
     event: Mapped[str] = mapped_column(String(30))  # sent | resent | viewed | signing | signed | <state>
     at: Mapped[datetime] = mapped_column()
     detail: Mapped[str] = mapped_column(String(200), default="")  # e.g. the view's number
+
+
+# --- The dealer's activity and notifications (issue 13) ----------------------------------
+
+# The activity dashboard counts each event of a centre's proposals over a period: one range
+# on (dealer, the event's time) per count (api/dealer_app/activity_queries.py).
+Index("ix_proposals_dealer_first_sent", Proposal.dealer_id, Proposal.first_sent_at)
+Index("ix_proposals_dealer_first_viewed", Proposal.dealer_id, Proposal.first_viewed_at)
+Index("ix_proposals_dealer_signed", Proposal.dealer_id, Proposal.signed_at)
+Index("ix_proposals_dealer_withdrawn", Proposal.dealer_id, Proposal.withdrawn_at)
+Index("ix_proposals_dealer_state_expires", Proposal.dealer_id, Proposal.state, Proposal.expires_at)
+# The notices relay's "about to expire" scan: open proposals whose validity ends soon.
+Index("ix_proposals_state_expires", Proposal.state, Proposal.expires_at)
+
+
+class DealerNotificationSettings(Base):
+    """Which events a centre is emailed about, and where (no row: every event, to the
+    centre's email)."""
+
+    __tablename__ = "dealer_notification_settings"
+
+    dealer_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("dealers.id", ondelete="CASCADE"), primary_key=True
+    )
+    email: Mapped[str | None] = mapped_column(String(320))  # None: the centre's email
+    on_first_view: Mapped[bool] = mapped_column(Boolean, default=True)
+    on_signed: Mapped[bool] = mapped_column(Boolean, default=True)
+    on_withdrawn: Mapped[bool] = mapped_column(Boolean, default=True)
+    on_expiring: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class DealerNotice(Base):
+    """A notice to the dealer about one event of one proposal, queued once: the primary key
+    is the dedupe (the email itself is an outbox row with a key derived from it)."""
+
+    __tablename__ = "dealer_notices"
+
+    proposal_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("proposals.id", ondelete="CASCADE"), primary_key=True
+    )
+    event: Mapped[str] = mapped_column(String(20), primary_key=True)  # first_view | withdrawn | expiring
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
