@@ -47,3 +47,14 @@ async def test_capability_tokens_never_reach_the_logs(migrated: Settings, tempor
         logging.getLogger().handlers.clear()
     assert "secret-capability-token-123" not in err
     assert '"path": "/p/{token}"' in err
+
+
+def test_a_pdf_layout_logs_nothing_but_its_problems(migrated: Settings, capfd) -> None:
+    from activities.documents import DocumentRenderer
+
+    configure_logging(migrated, service="worker")
+    capfd.readouterr()
+    DocumentRenderer().general_conditions("service")
+    assert capfd.readouterr().err == ""
+    logging.getLogger("weasyprint").warning("a font is missing")
+    assert "a font is missing" in capfd.readouterr().err
