@@ -13,6 +13,7 @@ from api.adv import routes as adv
 from api.buyer import pages as buyer_pages
 from api.buyer import routes as buyer
 from api.buyer import webhook as docusign_webhook
+from api.dealer_app import routers as dealer_app_routers
 from api.inspections import routes as inspections
 from api.listings import pages as public_pages
 from api.listings import routes as public_listings
@@ -39,6 +40,7 @@ def app_routers(settings: Settings) -> list[APIRouter]:
         docusign_webhook.router,
         adv.router,
         adv_pages.router,
+        *dealer_app_routers,  # the dealer's web app, /vendeur (issue 13)
     ]
     if settings.dev:
         routers.append(mailbox.router)

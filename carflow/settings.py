@@ -164,6 +164,10 @@ class Settings(BaseSettings):
         "support@carflow.localhost", description="Support contact shown on pages when a service is down."
     )
     support_phone: str | None = Field(None, description="Support phone shown on pages during an outage.")
+    # The dealer's web app (issue 13): where dealers report what the seed tells them to report.
+    adv_email: str = Field(
+        "adv@carflow.example", description="ADV's address, prefilled in the dealer pages' mailto links."
+    )
     ready_max_backlog_age_s: float = Field(
         30.0,
         gt=0,

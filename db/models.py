@@ -673,3 +673,61 @@ Index(
     postgresql_where=OutboxEmail.status != "sent",
     sqlite_where=OutboxEmail.status != "sent",
 )
+
+
+# --- The dealer's web app (issue 13): people of a dealer centre, their sessions and links ---
+
+
+class DealerUser(Base):
+    """A person of a dealer centre who logs in to `/vendeur` with email and password.
+
+    The centre (`dealer_id`) is what they act as: the same principal as the centre's API
+    token. The password is stored only as an argon2 hash, and is None until the person
+    follows the set-password link `carflow dealer user add` printed. A disabled user cannot
+    log in (their sessions end when disabled).
+    """
+
+    __tablename__ = "dealer_users"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    dealer_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dealers.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)  # lower case
+    name: Mapped[str] = mapped_column(String(200), default="")
+    password_hash: Mapped[str | None] = mapped_column(String(500))
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column()
+    disabled_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column()
+
+
+class DealerSession(Base):
+    """A dealer user's session: the cookie holds a random token, only its SHA-256 is here.
+
+    Server-side, so logging out, a password change or disabling the user ends it for good.
+    """
+
+    __tablename__ = "dealer_sessions"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dealer_users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+
+
+class DealerPasswordToken(Base):
+    """A one-time link to choose a password: `set` (printed by the CLI) or `reset` (emailed).
+
+    Only its SHA-256 is stored; it expires and works once.
+    """
+
+    __tablename__ = "dealer_password_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("dealer_users.id", ondelete="CASCADE"), index=True)
+    purpose: Mapped[str] = mapped_column(String(10))  # set | reset
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column()

@@ -1,0 +1,9 @@
+"""The dealer's web app, `/vendeur` (issue 13): French pages on top of the dealer API's services.
+
+Each page module has its `router`; `routers` is what api/routers.py includes, in order.
+The pages' context (login, centre, principal, CSRF, rendering, errors) is deps.py's.
+"""
+
+from api.dealer_app import auth
+
+routers = [auth.router]

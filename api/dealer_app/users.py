@@ -1,0 +1,140 @@
+"""Dealer users: accounts of a centre's people, their password links, logging in.
+
+* `carflow dealer user add` creates a user without a password and prints a one-time
+  set-password link (valid 7 days); "mot de passe oublié" emails a reset link (1 hour).
+  Links carry 256 random bits, are stored as SHA-256 and work once.
+* Logging in: argon2 verification (an unknown email costs the same and gets the same
+  answer, so the form does not reveal who has an account), lockout after repeated failures
+  as for owners; a disabled user cannot log in.
+* Choosing a password (either link) ends every session of the user.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from activities.listing_accounts import MAX_PASSWORD_LENGTH, hash_password, verify_password
+from api.dealer_app.sessions import end_all_sessions
+from api.owners.auth import LOCK_DURATION, MAX_FAILED_LOGINS, LoginFailed, normalize_email
+from carflow.settings import Settings
+from carflow.tokens import hash_token
+from db.models import Dealer, DealerPasswordToken, DealerUser
+
+SET_LINK_VALIDITY = timedelta(days=7)
+RESET_LINK_VALIDITY = timedelta(hours=1)
+VALIDITY = {"set": SET_LINK_VALIDITY, "reset": RESET_LINK_VALIDITY}
+
+
+class UserProblem(Exception):
+    """Why a user cannot be created or changed (the CLI prints it)."""
+
+
+async def add_user(
+    session: AsyncSession,
+    dealer_id: uuid.UUID,
+    email: str,
+    settings: Settings,
+    *,
+    name: str = "",
+    password: str | None = None,
+    now: datetime,
+) -> DealerUser:
+    """A new user of the centre (with `password`: demo data and tests only); commits."""
+    email = normalize_email(email)
+    if "@" not in email or len(email) > 320:
+        raise UserProblem(f"not an email address: {email!r}")
+    if await session.get(Dealer, dealer_id) is None:
+        raise UserProblem(f"no dealer {dealer_id}")
+    if await session.scalar(select(DealerUser.id).where(DealerUser.email == email)) is not None:
+        raise UserProblem(f"a dealer user with the email {email} already exists")
+    user = DealerUser(dealer_id=dealer_id, email=email, name=name.strip()[:200], created_at=now)
+    if password is not None:
+        user.password_hash = await asyncio.to_thread(hash_password, password, settings)
+    session.add(user)
+    await session.commit()
+    return user
+
+
+async def issue_password_token(session: AsyncSession, user: DealerUser, purpose: str, now: datetime) -> str:
+    """A one-time link's token to choose a password (`set` or `reset`); commits."""
+    token = secrets.token_urlsafe(32)
+    session.add(
+        DealerPasswordToken(
+            user_id=user.id,
+            purpose=purpose,
+            token_hash=hash_token(token),
+            created_at=now,
+            expires_at=now + VALIDITY[purpose],
+        )
+    )
+    await session.commit()
+    return token
+
+
+async def find_password_token(session: AsyncSession, token: str, now: datetime) -> DealerPasswordToken | None:
+    """The link's row if it is still usable (unused, unexpired, its user enabled)."""
+    if not token or len(token) > 100:
+        return None
+    row = await session.scalar(
+        select(DealerPasswordToken)
+        .join(DealerUser, DealerUser.id == DealerPasswordToken.user_id)
+        .where(DealerPasswordToken.token_hash == hash_token(token), DealerUser.disabled_at.is_(None))
+    )
+    if row is None or row.used_at is not None or row.expires_at <= now:
+        return None
+    return row
+
+
+async def authenticate(
+    session: AsyncSession, email: str, password: str, now: datetime, settings: Settings
+) -> DealerUser:
+    """The enabled user for these credentials; raises LoginFailed (and counts the failure)."""
+    user = await session.scalar(select(DealerUser).where(DealerUser.email == normalize_email(email)))
+    if user is not None and user.locked_until is not None and user.locked_until > now:
+        raise LoginFailed("locked", user.locked_until)
+    password = password[:MAX_PASSWORD_LENGTH]
+    ok = await asyncio.to_thread(verify_password, password, user.password_hash if user else None, settings)
+    if user is None or user.disabled_at is not None:
+        raise LoginFailed("invalid")
+    if not ok:
+        # Counted in the database, atomically: parallel attempts cannot slip past the limit.
+        await session.execute(
+            update(DealerUser)
+            .where(DealerUser.id == user.id)
+            .values(failed_logins=DealerUser.failed_logins + 1)
+        )
+        await session.commit()
+        await session.refresh(user)
+        if user.failed_logins >= MAX_FAILED_LOGINS:
+            user.locked_until = now + LOCK_DURATION
+            user.failed_logins = 0
+            await session.commit()
+            raise LoginFailed("locked", user.locked_until)
+        raise LoginFailed("invalid")
+    user.failed_logins = 0
+    user.locked_until = None
+    user.last_login_at = now
+    await session.commit()
+    return user
+
+
+async def set_password(
+    session: AsyncSession, user: DealerUser, password: str, now: datetime, settings: Settings
+) -> None:
+    """Store the new password, spend every pending link, unlock, end every session; commits."""
+    user.password_hash = await asyncio.to_thread(hash_password, password, settings)
+    user.failed_logins = 0
+    user.locked_until = None
+    await end_all_sessions(session, user.id)  # a copied cookie dies with the old password
+    await session.execute(
+        update(DealerPasswordToken)
+        .where(DealerPasswordToken.user_id == user.id, DealerPasswordToken.used_at.is_(None))
+        .values(used_at=now)
+    )
+    await session.commit()
