@@ -2,8 +2,9 @@
 
 The forms post back here and redirect (303). A wrong email or password gets the same
 French message whatever was wrong (no account enumeration), next to the field and at the
-top; too many attempts from one address get the 429 page, too many on one account lock it
-for a while (api/dealer_app/users.py).
+top; too many failed attempts from one address get the 429 page (successful ones do not
+count: a dealership's staff share an address), too many on one account lock it for a while
+(api/security/passwords.py).
 """
 
 from __future__ import annotations
@@ -71,9 +72,8 @@ async def login(request: Request, session: SessionDep, settings: SettingsDep, cl
         missing["password"] = "Indiquez votre mot de passe."
     if missing:
         return login_page(request, {**context, "field_errors": missing}, 422)
-    verdict = await rate_limit.hit(
-        session, rate_limit.LOGIN_PER_IP, rate_limit.client_ip(request.client), clock()
-    )
+    address = rate_limit.client_ip(request.client)
+    verdict = await rate_limit.peek(session, rate_limit.DEALER_LOGIN_FAILURES_PER_IP, address, clock())
     if not verdict.allowed:
         response = login_page(request, {**context, "error": TOO_MANY_FR}, 429)
         response.headers["Retry-After"] = str(verdict.retry_after_s)
@@ -81,6 +81,7 @@ async def login(request: Request, session: SessionDep, settings: SettingsDep, cl
     try:
         user = await authenticate(session, email, password, clock(), settings)
     except LoginFailed as failed:
+        await rate_limit.hit(session, rate_limit.DEALER_LOGIN_FAILURES_PER_IP, address, clock())
         message = failed.message_fr
         return login_page(
             request,
