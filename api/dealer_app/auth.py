@@ -28,7 +28,7 @@ from api.dealer_app.sessions import DEALER_SESSIONS, session_user
 from api.dealer_app.users import authenticate
 from api.deps import ClockDep, SessionDep, SettingsDep
 from api.security import csrf, rate_limit
-from api.security.passwords import LoginFailed
+from api.security.passwords import LoginFailed, missing_credentials
 
 router = APIRouter(prefix="/vendeur", include_in_schema=False, route_class=body_limited_route(32 * 1024))
 
@@ -65,11 +65,7 @@ async def login(request: Request, session: SessionDep, settings: SettingsDep, cl
     context: dict[str, Any] = {"email": email, "suite": suite}
     if not csrf.form_token_valid(request, settings, str(form.get(csrf.CSRF_FIELD) or "")):
         return login_page(request, {**context, "error": CSRF_FAILED_FR}, 403)
-    missing = {}
-    if not email:
-        missing["email"] = "Indiquez votre adresse e-mail."
-    if not password:
-        missing["password"] = "Indiquez votre mot de passe."
+    missing = missing_credentials(email, password)
     if missing:
         return login_page(request, {**context, "field_errors": missing}, 422)
     address = rate_limit.client_ip(request.client)

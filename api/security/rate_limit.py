@@ -82,6 +82,14 @@ async def peek(session: AsyncSession, limit: Limit, subject: str, now: datetime)
     return Verdict(False, max(1, int((row.window_start + limit.window - now).total_seconds())))
 
 
+async def reset_request_allowed(session: AsyncSession, address: str, email: str, now: datetime) -> bool:
+    """Count a "mot de passe oublié" request per address and per email (both spaces' forms)."""
+    for limit, subject in ((RESET_PER_IP, address), (RESET_PER_EMAIL, email)):
+        if not (await hit(session, limit, subject, now)).allowed:
+            return False
+    return True
+
+
 async def enforce(session: AsyncSession, limit: Limit, subject: str, now: datetime, message: str) -> None:
     """Count one attempt; past the limit, raise the API's 429 with `message` and Retry-After."""
     verdict = await hit(session, limit, subject, now)
