@@ -201,6 +201,17 @@ async def test_resend_and_cancel_after_confirmation(
     )
     assert resent.status_code == 303, resent.text
     assert "La proposition est renvoyée par email" in (await client.get(resent.headers["location"])).text
+    # The same form posted again (a double click, a retry after a lost answer): the same
+    # workflow update, so the buyer gets one more email, not two.
+    again = await client.post(
+        f"/vendeur/propositions/{sent['id']}/renvoyer", data={"csrf": csrf, "version": version.group(1)}
+    )
+    assert again.status_code == 303, again.text
+    async with session_factory() as session:
+        sent_count = await session.scalar(
+            select(Proposal.sent_count).where(Proposal.id == uuid.UUID(sent["id"]))
+        )
+    assert sent_count == 2
 
     confirm = await client.get(f"/vendeur/propositions/{sent['id']}/annuler")
     assert confirm.status_code == 200 and "L'annulation est définitive" in confirm.text
