@@ -16,8 +16,7 @@ from worker import create_worker
 
 
 async def test_readyz_says_when_no_worker_keeps_up_and_healthz_stays_liveness(
-    devserver,
-    session_factory,  # noqa: F811
+    devserver, session_factory  # noqa: F811
 ) -> None:
     settings, client = devserver
     settings = settings.model_copy(update={"ready_max_backlog_age_s": 1.0})
