@@ -47,6 +47,7 @@ START_MESSAGES = {
     "account_holder": "Indiquez le titulaire du compte.",
 }
 FORM_NAMES = {"no_claim_since_sent": "no_claim"}
+FORM_ORDER = ("iban", "account_holder", "cg_accepted", "no_claim")
 CODE_MESSAGES = {
     "code_format": "Saisissez les 6 chiffres du code reçu par SMS par votre client.",
     "wrong_code": "Ce code n'est pas le bon : il reste {left} essai(s).",
@@ -111,10 +112,9 @@ async def start(proposal_id: uuid.UUID, ctx: DealerFormDep) -> Response:
         if not fields:
             raise ctx.error(409, NOT_OPEN_FR, row.contract_number) from None
         # The form's names: the attestation's checkbox is `no_claim`.
-        errors = {
-            FORM_NAMES.get(f["field"], f["field"]): START_MESSAGES.get(f["field"], f["message"])
-            for f in fields
-        }
+        found = {FORM_NAMES.get(f["field"], f["field"]): message_of(f) for f in fields}
+        # At the top in the form's order, as the reader meets the fields.
+        errors = {name: found[name] for name in FORM_ORDER if name in found} | found
         return ctx.render(
             "vendeur/in_person_start.html", {"p": row, "form": form, "field_errors": errors}, 422
         )

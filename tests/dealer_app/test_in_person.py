@@ -45,6 +45,9 @@ async def test_face_to_face_from_a_draft_to_terminer_with_the_code_from_the_sms(
     assert bad.status_code == 422
     for field in ("iban", "cg_accepted", "no_claim"):
         assert f'id="{field}-error"' in bad.text, field
+    summary = bad.text[bad.text.index('id="error-summary"') :]
+    links = re.findall(r'<li><a href="#([a-z_]+)">', summary)
+    assert links == ["iban", "cg_accepted", "no_claim"]  # the form's order
     assert bad.text.count("Votre client doit attester que son véhicule n&#39;a pas connu de sinistre.") == 2
     assert 'value="FR12"' in bad.text
     assert not any(m["To"] == SMS_TO for m in sink.messages())
