@@ -20,6 +20,7 @@ from api.body_limit import body_limited_route
 from api.dealer_app.deps import NOTICES, DealerFormDep, DealerPage, DealerPageDep, adv_mailto, redirect
 from api.errors import ApiError
 from api.lifecycle_client import ActionPending
+from api.proposals.deps import REMOTE_SALE_DISABLED_MESSAGE
 from api.proposals.documents import DOCUMENT_NAMES, proposal_pdf
 from api.proposals.timeline import DELIVERY_LABELS, proposal_timeline
 from api.proposals.views import get_owned_proposal, lifecycle_of
@@ -252,7 +253,7 @@ def _add_event_page(path: str, event: str, ok: str) -> None:
     async def fire(proposal_id: uuid.UUID, ctx: DealerFormDep) -> Response:
         row = await owned(ctx, proposal_id)
         if event == ProposalEvent.SEND_TO_BUYER and not ctx.principal.remote_sale_enabled:
-            raise ctx.error(403, "L'option vente à distance n'est pas activée sur votre compte.")
+            raise ctx.error(403, REMOTE_SALE_DISABLED_MESSAGE)
         try:
             await ctx.proposals.fire(
                 row, event, EventRequest(actor="dealer"), update_id=form_update_id(ctx, event)

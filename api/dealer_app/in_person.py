@@ -21,6 +21,7 @@ from api.dealer_app.deps import NOTICES, DealerFormDep, DealerPage, DealerPageDe
 from api.errors import ApiError
 from api.lifecycle_client import ActionPending
 from api.proposals import in_person
+from api.proposals.deps import REMOTE_SALE_DISABLED_MESSAGE
 from db.models import Proposal
 
 router = APIRouter(prefix="/vendeur", include_in_schema=False, route_class=body_limited_route(32 * 1024))
@@ -46,6 +47,7 @@ START_MESSAGES = {
     "account_holder": "Indiquez le titulaire du compte.",
 }
 FORM_NAMES = {"no_claim_since_sent": "no_claim"}
+FORM_ORDER = ("iban", "account_holder", "cg_accepted", "no_claim")
 CODE_MESSAGES = {
     "code_format": "Saisissez les 6 chiffres du code reçu par SMS par votre client.",
     "wrong_code": "Ce code n'est pas le bon : il reste {left} essai(s).",
@@ -60,6 +62,12 @@ def base(row: Proposal) -> str:
     return f"/vendeur/propositions/{row.id}/face-a-face"
 
 
+def remote_sale_gate(ctx: DealerPage) -> None:
+    """As the API's in-person route: without the remote-sale option, no signing here either."""
+    if not ctx.principal.remote_sale_enabled:
+        raise ctx.error(403, REMOTE_SALE_DISABLED_MESSAGE)
+
+
 def failed(ctx: DealerPage, row: Proposal, err: ApiError) -> Response | None:
     if err.status_code == 503 or err.code == "workflow_not_found":
         raise ctx.error(503 if err.status_code == 503 else 404, UNAVAILABLE_FR, row.contract_number)
@@ -69,6 +77,7 @@ def failed(ctx: DealerPage, row: Proposal, err: ApiError) -> Response | None:
 @router.get("/propositions/{proposal_id:uuid}/face-a-face")
 async def start_form(proposal_id: uuid.UUID, ctx: DealerPageDep) -> Response:
     row = await owned(ctx, proposal_id)
+    remote_sale_gate(ctx)
     can = actions(ctx, row)
     if not (can["in_person"] or can["in_person_code"]):
         raise ctx.error(409, NOT_OPEN_FR, row.contract_number)
@@ -78,6 +87,7 @@ async def start_form(proposal_id: uuid.UUID, ctx: DealerPageDep) -> Response:
 @router.post("/propositions/{proposal_id:uuid}/face-a-face")
 async def start(proposal_id: uuid.UUID, ctx: DealerFormDep) -> Response:
     row = await owned(ctx, proposal_id)
+    remote_sale_gate(ctx)
     form = {
         "iban": ctx.field("iban", 64),
         "account_holder": ctx.field("account_holder", 200),
@@ -102,10 +112,9 @@ async def start(proposal_id: uuid.UUID, ctx: DealerFormDep) -> Response:
         if not fields:
             raise ctx.error(409, NOT_OPEN_FR, row.contract_number) from None
         # The form's names: the attestation's checkbox is `no_claim`.
-        errors = {
-            FORM_NAMES.get(f["field"], f["field"]): START_MESSAGES.get(f["field"], f["message"])
-            for f in fields
-        }
+        found = {FORM_NAMES.get(f["field"], f["field"]): message_of(f) for f in fields}
+        # At the top in the form's order, as the reader meets the fields.
+        errors = {name: found[name] for name in FORM_ORDER if name in found} | found
         return ctx.render(
             "vendeur/in_person_start.html", {"p": row, "form": form, "field_errors": errors}, 422
         )

@@ -8,6 +8,7 @@ import html as html_text
 import re
 import uuid
 from collections.abc import AsyncIterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -201,6 +202,17 @@ async def test_resend_and_cancel_after_confirmation(
     )
     assert resent.status_code == 303, resent.text
     assert "La proposition est renvoyée par email" in (await client.get(resent.headers["location"])).text
+    # The same form posted again (a double click, a retry after a lost answer): the same
+    # workflow update, so the buyer gets one more email, not two.
+    again = await client.post(
+        f"/vendeur/propositions/{sent['id']}/renvoyer", data={"csrf": csrf, "version": version.group(1)}
+    )
+    assert again.status_code == 303, again.text
+    async with session_factory() as session:
+        sent_count = await session.scalar(
+            select(Proposal.sent_count).where(Proposal.id == uuid.UUID(sent["id"]))
+        )
+    assert sent_count == 2
 
     confirm = await client.get(f"/vendeur/propositions/{sent['id']}/annuler")
     assert confirm.status_code == 200 and "L'annulation est définitive" in confirm.text
@@ -265,3 +277,23 @@ async def test_without_temporal_the_page_reads_and_an_action_says_whom_to_write_
     assert row.contract_number in answer.text
     assert f"subject=Contrat%20{row.contract_number}" in answer.text
     assert '{"error"' not in answer.text
+
+
+async def test_a_send_no_worker_can_finish_yet_says_en_cours_with_202(
+    client: httpx.AsyncClient, session_factory, monkeypatch
+) -> None:
+    # No worker polls the task queue (no `worker` fixture): the send is handed over, pending.
+    import api.lifecycle_client as lifecycle_client
+
+    monkeypatch.setattr(lifecycle_client, "UPDATE_TIMEOUT", timedelta(seconds=2))
+    login = await add_dealer_user(session_factory)
+    await login_client(client, login)
+    draft = await create(client, login, send=False)
+    html = await page(client, draft["id"])
+    version = re.findall(r'name="version" value="(\d+)"', html)[0]
+    answer = await client.post(
+        f"/vendeur/propositions/{draft['id']}/envoyer", data={"csrf": csrf_of(html), "version": version}
+    )
+    assert answer.status_code == 202, answer.text
+    assert "Votre demande est en cours de traitement" in answer.text
+    assert "Devis (non envoyé)" in answer.text  # where it stands meanwhile

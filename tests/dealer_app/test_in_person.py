@@ -8,7 +8,7 @@ import re
 
 import httpx
 from buyer_helpers import VALID_IBAN
-from dealer_api import VALID_BODY
+from dealer_api import VALID_BODY, insert_proposal_row
 from dealer_app_kit import add_dealer_user, csrf_of, login_client
 
 from support import eventually
@@ -45,6 +45,9 @@ async def test_face_to_face_from_a_draft_to_terminer_with_the_code_from_the_sms(
     assert bad.status_code == 422
     for field in ("iban", "cg_accepted", "no_claim"):
         assert f'id="{field}-error"' in bad.text, field
+    summary = bad.text[bad.text.index('id="error-summary"') :]
+    links = re.findall(r'<li><a href="#([a-z_]+)">', summary)
+    assert links == ["iban", "cg_accepted", "no_claim"]  # the form's order
     assert bad.text.count("Votre client doit attester que son véhicule n&#39;a pas connu de sinistre.") == 2
     assert 'value="FR12"' in bad.text
     assert not any(m["To"] == SMS_TO for m in sink.messages())
@@ -91,3 +94,22 @@ async def test_face_to_face_from_a_draft_to_terminer_with_the_code_from_the_sms(
         )
 
     await eventually(buyer_mailed_contract, timeout_s=60)
+
+
+async def test_a_centre_without_the_remote_sale_option_neither_sends_nor_signs_face_to_face(
+    client: httpx.AsyncClient, session_factory, migrated
+) -> None:
+    login = await add_dealer_user(session_factory, remote_sale_enabled=False)
+    csrf = await login_client(client, login)
+    row = await insert_proposal_row(session_factory, migrated, login.dealer_id, state="draft")
+    page = await client.get(f"/vendeur/propositions/{row.id}")
+    assert page.status_code == 200
+    assert "Envoyer par email" not in page.text and "en face à face" not in page.text
+    base = f"/vendeur/propositions/{row.id}"
+    for answer in (
+        await client.get(f"{base}/face-a-face"),
+        await client.post(f"{base}/face-a-face", data={"csrf": csrf, "iban": VALID_IBAN}),
+        await client.post(f"{base}/envoyer", data={"csrf": csrf, "version": "0"}),
+    ):
+        assert answer.status_code == 403
+        assert "Contactez votre commercial" in answer.text
