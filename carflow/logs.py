@@ -27,6 +27,10 @@ _SHARED: list[structlog.typing.Processor] = [
 ]
 
 
+# The PDF toolchain's loggers, kept at WARNING (their problems still show).
+PDF_LIBRARIES = ("weasyprint", "fontTools")
+
+
 def configure_logging(settings: Settings, *, service: str) -> None:
     renderer: structlog.typing.Processor = (
         structlog.processors.JSONRenderer()
@@ -60,6 +64,11 @@ def configure_logging(settings: Settings, *, service: str) -> None:
     logging.getLogger("uvicorn.access").setLevel(logging.WARNING)
     # httpx logs every request URL at INFO; ours may carry tokens (SMS provider, DocuSign).
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # A PDF's layout logs each of WeasyPrint's steps and fontTools each table it subsets, at
+    # INFO: a score of lines per document, rendered as JSON by the worker, saying nothing
+    # an operator needs.
+    for name in PDF_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def _add_service(service: str) -> structlog.typing.Processor:

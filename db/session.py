@@ -27,8 +27,14 @@ def create_engine(settings: Settings) -> AsyncEngine:
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
         # The API, the worker and the CLI share one SQLite file; wait for a lock, don't fail.
         connect_args["timeout"] = 30
-    elif settings.database_schema:
-        connect_args["server_settings"] = {"search_path": settings.database_schema}
+    else:
+        # asyncpg prepares every statement; after five runs PostgreSQL may switch to a generic
+        # plan that ignores the parameters' values (a dealer holding 20 % of the rows, a common
+        # search word): `q=dubois` went from 18 ms to 286 ms. Plan each execution for its values.
+        server_settings = {"plan_cache_mode": "force_custom_plan"}
+        if settings.database_schema:
+            server_settings["search_path"] = settings.database_schema
+        connect_args["server_settings"] = server_settings
     engine = create_async_engine(
         url,
         connect_args=connect_args,

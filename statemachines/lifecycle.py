@@ -66,6 +66,10 @@ class LifecycleMachine(StateMachine):
     noun: ClassVar[str] = "lifecycle"
     actors: ClassVar[Mapping[str, frozenset[Actor]]] = {}
     timers: ClassVar[Mapping[str, str]] = {}
+    # Timer events that pause, rather than end, in a state where they are not allowed because
+    # that state can go back to one where they are (a proposal's reminder while signing: an
+    # abandon returns to where it was). Their deadline stays a moment to wake at (`wake_at`).
+    paused_timers: ClassVar[Mapping[str, frozenset[str]]] = {}
     # How refusals name an event that reads badly as a bare identifier.
     verbs: ClassVar[Mapping[str, str]] = {}
 
@@ -127,6 +131,22 @@ class LifecycleMachine(StateMachine):
         """When the current state ends by itself (its timer event's deadline), if it does."""
         timer = self.next_timer()
         return None if timer is None else timer[1]
+
+    def wake_at(self, now: datetime) -> datetime | None:
+        """When the workflow's one durable timer should wake: the current deadline, or the
+        deadline of a timer paused in this state if that comes first (and is still ahead).
+
+        Waking early is harmless (nothing is due, the timer is set again), and keeping the
+        timer of the state signing started from saves cancelling and restarting it twice in
+        every signed lifecycle (into signing, and out of it). Never later than
+        `next_deadline`.
+        """
+        deadline = self.next_deadline()
+        paused = [getattr(self.model, self.timers[event]) for event in self.paused_timers.get(self.state, ())]
+        upcoming = [at for at in paused if at is not None and at > now]
+        if deadline is not None:
+            upcoming.append(deadline)
+        return min(upcoming, default=None)
 
     def due_timer(self, now: datetime) -> str | None:
         """The timer event whose deadline has come at `now`, if any."""

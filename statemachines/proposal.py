@@ -181,6 +181,8 @@ class ProposalMachine(LifecycleMachine):
         ProposalEvent.WINDOW_CLOSES: "withdrawal_deadline",
         ProposalEvent.REMIND: "next_reminder_at",
     }
+    # An abandoned signing goes back to sent or viewed, where the reminder applies again.
+    paused_timers = {ProposalState.SIGNING: frozenset({ProposalEvent.REMIND})}
     verbs = {ProposalEvent.SEND_TO_BUYER: "send", ProposalEvent.START_IN_PERSON: "start in-person signing of"}
 
     draft = State(initial=True)

@@ -76,3 +76,7 @@ class LifecycleProjection:
 # they change, one durable timer per deadline, projections as local activities, the signed
 # proposal's three emails in one activity. Histories recorded before it replay the old way.
 PATCH_LEAN_LIFECYCLE = "lean-lifecycle-v1"
+# Its second version (asked instead of the first, so a new run records one marker): the one
+# timer wakes at the machine's `wake_at`, which keeps a reminder's timer across signing
+# instead of cancelling it on accept and starting it again. A v2 run is lean too.
+PATCH_LEAN_LIFECYCLE_V2 = "lean-lifecycle-v2"

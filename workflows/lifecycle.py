@@ -27,7 +27,7 @@ import functools
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, Generic, TypeVar
 
 from temporalio import workflow
@@ -36,7 +36,13 @@ from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from statemachines.lifecycle import NOT_ALLOWED, Actor, LifecycleMachine, Refusal, TransitionNotAllowed
-    from workflows.contract import PATCH_LEAN_LIFECYCLE, QUERY_STATUS, REFUSED_ERROR_TYPE, SIGNAL_RETRY_EMAILS
+    from workflows.contract import (
+        PATCH_LEAN_LIFECYCLE,
+        PATCH_LEAN_LIFECYCLE_V2,
+        QUERY_STATUS,
+        REFUSED_ERROR_TYPE,
+        SIGNAL_RETRY_EMAILS,
+    )
 
 StatusT = TypeVar("StatusT")
 MachineT = TypeVar("MachineT", bound=LifecycleMachine)
@@ -146,7 +152,9 @@ class LifecycleWorkflow(ABC, Generic[MachineT, StatusT]):
     async def _live_lean(self) -> None:
         """The main loop behind PATCH_LEAN_LIFECYCLE: one durable timer per deadline, started
         when the deadline is set and restarted only when it moves (a view, an email sent or an
-        update that leaves it where it was does not touch it)."""
+        update that leaves it where it was does not touch it). Behind PATCH_LEAN_LIFECYCLE_V2
+        the timer wakes at the machine's `wake_at`, which may come before the deadline (a
+        paused reminder): then nothing is due, and the timer is set again."""
         timer: asyncio.Task[None] | None = None
         timer_deadline = None
         while not (self.machine.ended and not self.effects):
@@ -154,7 +162,7 @@ class LifecycleWorkflow(ABC, Generic[MachineT, StatusT]):
                 await self._run_next_effect()
                 continue
             seen = self.version
-            deadline = self.machine.next_deadline()
+            deadline = self._wake_at()
             if deadline is not None and deadline <= workflow.now():
                 async with self.lock:
                     await self._deadline_passed()
@@ -181,8 +189,18 @@ class LifecycleWorkflow(ABC, Generic[MachineT, StatusT]):
 
     def _lean(self) -> bool:
         """Whether this run keeps the lean history (recorded once per run: histories from
-        before the patch replay the old way)."""
-        return workflow.patched(PATCH_LEAN_LIFECYCLE)
+        before the patch replay the old way). A new run records only the second version's
+        marker; one recorded with the first replays as it was."""
+        return self._lean_v2() or workflow.patched(PATCH_LEAN_LIFECYCLE)
+
+    def _lean_v2(self) -> bool:
+        return workflow.patched(PATCH_LEAN_LIFECYCLE_V2)
+
+    def _wake_at(self) -> datetime | None:
+        """When the lean loop's timer wakes (see `_live_lean`)."""
+        if self._lean_v2():
+            return self.machine.wake_at(workflow.now())
+        return self.machine.next_deadline()
 
     async def _begin(self) -> None:
         """What happens once the workflow has started (a kind may act at once)."""

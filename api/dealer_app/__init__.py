@@ -4,6 +4,6 @@ Each page module has its `router`; `routers` is what api/routers.py includes, in
 The pages' context (login, centre, principal, CSRF, rendering, errors) is deps.py's.
 """
 
-from api.dealer_app import activity, auth, notifications
+from api.dealer_app import activity, auth, notifications, passwords
 
-routers = [auth.router, activity.router, notifications.router]
+routers = [auth.router, passwords.router, activity.router, notifications.router]

@@ -358,3 +358,42 @@ def test_without_reminder_settings_the_only_timer_is_the_expiry() -> None:
     fire_event(machine, "send_to_buyer", now=NOW)
     assert machine.model.next_reminder_at is None
     assert machine.next_timer() == ("expire", machine.model.expires_at)
+
+
+def test_the_timer_wakes_for_a_reminder_paused_while_signing_never_after_the_deadline() -> None:
+    saved = NOW - timedelta(days=1)
+    machine = ProposalMachine(
+        model=ProposalModel(
+            saved_at=saved,
+            expires_at=saved + timedelta(days=30),
+            remind_after_sent=timedelta(days=7),
+            remind_before_expiry=timedelta(days=3),
+        )
+    )
+    fire_event(machine, "send_to_buyer", now=NOW)
+    reminder, end = NOW + timedelta(days=7), machine.model.expires_at
+    assert end is not None
+    fire_event(machine, "view", now=NOW)
+    assert machine.wake_at(NOW) == machine.next_deadline() == reminder
+    # Signing: no reminder can fire, the deadline is the expiry, yet the timer keeps its
+    # moment (an abandon goes back to viewed, where the reminder applies again).
+    fire_event(machine, "accept", now=NOW)
+    assert machine.next_deadline() == end
+    assert machine.wake_at(NOW) == reminder
+    # Woken then, nothing is due; the next wake is the expiry.
+    assert machine.due_timer(reminder) is None
+    assert machine.wake_at(reminder) == end
+    # Abandoned after the reminder's day: it is due at once, sent once.
+    fire_event(machine, "abandon", now=reminder + timedelta(days=1))
+    assert machine.due_timer(reminder + timedelta(days=1)) == "remind"
+    # Signed: the reminder is over for good, the one timer is the withdrawal window's.
+    fire_event(machine, "remind", now=reminder + timedelta(days=1))
+    fire_event(machine, "accept", now=reminder + timedelta(days=1))
+    fire_event(machine, "sign", now=reminder + timedelta(days=1))
+    assert machine.wake_at(reminder + timedelta(days=1)) == machine.model.withdrawal_deadline
+
+
+@pytest.mark.parametrize("state", STATES)
+def test_without_a_paused_timer_the_wake_is_the_deadline(state: str) -> None:
+    machine = ProposalMachine(model=model_in(state))
+    assert machine.wake_at(NOW - timedelta(days=1)) == machine.next_deadline()

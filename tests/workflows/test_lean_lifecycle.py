@@ -8,6 +8,7 @@ import json
 from datetime import timedelta
 
 import pypdf
+import pytest
 from history_costs import history_costs
 from proposal_harness import Proposals, fire, record_history, status
 
@@ -22,9 +23,15 @@ def pdf_text(data: bytes) -> str:
     return " ".join(" ".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages).split())
 
 
-async def signed_remotely(proposals: Proposals, sink: Sink):  # noqa: ANN201
+# The API's default reminders (settings: 7 days after sending, 3 days before the end).
+DEFAULT_REMINDERS = (7, 3)
+
+
+async def signed_remotely(  # noqa: ANN201
+    proposals: Proposals, sink: Sink, reminders: tuple[int, int] | None = None
+):
     """Create+send, view, accept, sign; every side effect done, then the window closes."""
-    handle = await proposals.create(send_now=True)
+    handle = await proposals.create(send_now=True, reminders=reminders)
     # A buyer takes their time: the expiry timer is running between the steps.
     await proposals.env.sleep(HOUR)
     await fire(handle, "view", actor="buyer")
@@ -45,15 +52,25 @@ async def signed_remotely(proposals: Proposals, sink: Sink):  # noqa: ANN201
     return handle
 
 
+@pytest.mark.parametrize(
+    ("reminders", "recorded"),
+    [
+        (None, "i11_lean_v2_remote_signed_binding"),
+        (DEFAULT_REMINDERS, "i11_lean_v2_reminders_signed_binding"),
+    ],
+    ids=["no-reminders", "default-reminders"],
+)
 async def test_a_remotely_signed_proposal_stays_within_its_history_budget(
-    proposals: Proposals, sink: Sink
+    proposals: Proposals, sink: Sink, reminders: tuple[int, int] | None, recorded: str
 ) -> None:
-    handle = await signed_remotely(proposals, sink)
+    handle = await signed_remotely(proposals, sink, reminders)
     costs = history_costs(json.loads((await handle.fetch_history()).to_json()))
-    print("remote signed proposal:", costs)
+    print("remote signed proposal, reminders", reminders, costs)
     # Issue 11's budget (main before it: 115 events, 32 actions for this very journey).
     assert costs["events"] <= 60 and costs["actions"] <= 25, costs
-    assert costs["timers"] == 2 and costs["timers_cancelled"] <= 1  # expiry once, then the window
+    # One timer until signed (the expiry, or the first reminder kept across signing
+    # by `wake_at`), then the window's: never restarted on accept.
+    assert costs["timers"] == 2 and costs["timers_cancelled"] <= 1, costs
     assert (
         costs["upserts"] <= 6
     )  # the patch's version, then one per state: sent, viewed, signing, signed, binding
@@ -63,7 +80,7 @@ async def test_a_remotely_signed_proposal_stays_within_its_history_budget(
     subjects = sink.subjects()
     assert "Bienvenue : votre entretien 24 mois est actif" in subjects
     assert len([m for m in sink.messages() if m["To"] == "marie@example.com"]) == 3  # sent, signed, welcome
-    await record_history(handle, "i11_lean_remote_signed_binding")
+    await record_history(handle, recorded)
 
 
 async def test_face_to_face_signing_renders_the_contract_in_the_worker(
@@ -86,4 +103,4 @@ async def test_face_to_face_signing_renders_the_contract_in_the_worker(
     assert "à la signature, comme attesté sur l'écran du vendeur" in signed
     assert "depuis l'envoi de la proposition" not in signed
     assert "code à usage unique envoyé par SMS au mobile" in signed
-    await record_history(handle, "i11_lean_in_person_signed")
+    await record_history(handle, "i11_lean_v2_in_person_signed")

@@ -71,3 +71,23 @@ async def test_a_workflow_without_reminder_settings_sends_none(proposals: Propos
 
 async def _count(sink: Sink, expected: int) -> bool:
     return len(reminders(sink)) >= expected
+
+
+async def test_a_reminder_due_while_signing_waits_and_is_sent_once_if_signing_is_abandoned(
+    proposals: Proposals, sink: Sink
+) -> None:
+    handle = await proposals.create(send_now=True, reminders=(7, 3))
+    await fire(handle, "view", actor="buyer")
+    await fire(handle, "accept", actor="buyer")
+    # The reminder's day passes while the buyer is signing: the timer wakes, nothing is sent.
+    await proposals.env.sleep(8 * DAY)
+    assert (await status(handle)).state == "signing"
+    assert reminders(sink) == []
+    # Back to where signing started: the reminder missed is due, and goes out once.
+    assert (await fire(handle, "abandon", actor="buyer")).state == "viewed"
+    await eventually(lambda: _count(sink, 1))
+    # The expiry still comes on its day (and the reminder 3 days before it, once).
+    await proposals.env.sleep(23 * DAY)
+    assert (await handle.result()).state == "expired"
+    assert len(reminders(sink)) == 2
+    await record_history(handle, "i11_lean_v2_reminder_paused_while_signing")

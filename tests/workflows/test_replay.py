@@ -37,6 +37,13 @@ def test_histories_are_recorded_for_each_lifecycle_ending() -> None:
         "i15_expired_while_signing_voids_envelope",
         "i15_resend_supersedes_failed_mail",
     } <= names
+    # Behind `lean-lifecycle-v1`, then `-v2` (one timer across signing, with and without reminders).
+    assert {"i11_lean_remote_signed_binding", "i11_lean_in_person_signed"} <= names
+    assert {
+        "i11_lean_v2_remote_signed_binding",
+        "i11_lean_v2_reminders_signed_binding",
+        "i11_lean_v2_reminder_paused_while_signing",
+    } <= names
 
 
 @pytest.mark.parametrize("path", HISTORIES, ids=[p.stem for p in HISTORIES])
