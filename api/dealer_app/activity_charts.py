@@ -154,7 +154,12 @@ def monthly_chart(report: ActivityReport) -> Chart:
                 )
             )
         labels.append(Tick(round(left + index * group + group / 2, 2), short_month(month)))
-    ticks = [Tick(round(bottom - (bottom - top) * k / 4, 2), _tick_text(top_value * k / 4)) for k in range(5)]
+    # Whole numbers only: a step of a fifth (1, 5, 50…) or a quarter (2, 20…) of the top, at least 1.
+    step = max(1, top_value // 5 if top_value % 5 == 0 else top_value // 4)
+    ticks = [
+        Tick(round(bottom - (bottom - top) * value / top_value, 2), str(value))
+        for value in range(0, top_value + 1, step)
+    ]
     total = report.total
     description = (
         f"Du {month_label(report.period.first)} au {month_label(report.period.last)} : "
@@ -168,10 +173,6 @@ def monthly_chart(report: ActivityReport) -> Chart:
     return Chart(
         width, height, bars, labels, ticks, left, bottom, right, "Propositions par mois", description
     )
-
-
-def _tick_text(value: float) -> str:
-    return str(int(value)) if value == int(value) else french_number(value)
 
 
 def sellers_chart(report: ActivityReport) -> Chart:
