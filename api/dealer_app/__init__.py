@@ -4,6 +4,13 @@ Each page module has its `router`; `routers` is what api/routers.py includes, in
 The pages' context (login, centre, principal, CSRF, rendering, errors) is deps.py's.
 """
 
-from api.dealer_app import auth, consult, in_person, passwords
+from api.dealer_app import activity, auth, consult, in_person, notifications, passwords
 
-routers = [auth.router, passwords.router, consult.router, in_person.router]
+routers = [
+    auth.router,
+    passwords.router,
+    consult.router,
+    in_person.router,
+    activity.router,
+    notifications.router,
+]
