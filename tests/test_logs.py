@@ -49,6 +49,17 @@ async def test_capability_tokens_never_reach_the_logs(migrated: Settings, tempor
     assert '"path": "/p/{token}"' in err
 
 
+def test_a_pdf_layout_logs_nothing_but_its_problems(migrated: Settings, capfd) -> None:
+    from activities.documents import DocumentRenderer
+
+    configure_logging(migrated, service="worker")
+    capfd.readouterr()
+    DocumentRenderer().general_conditions("service")
+    assert capfd.readouterr().err == ""
+    logging.getLogger("weasyprint").warning("a font is missing")
+    assert "a font is missing" in capfd.readouterr().err
+
+
 async def test_a_request_that_crashes_is_logged_and_counted_as_a_500(
     migrated: Settings, temporal_env, capfd
 ) -> None:
@@ -73,14 +84,3 @@ async def test_a_request_that_crashes_is_logged_and_counted_as_a_500(
     [request] = [line for line in lines if line.get("event") == "request" and line.get("path") == "/boom"]
     assert (request["request_id"], request["route"], request["status"]) == ("req-500", "/boom", 500)
     assert 'carflow_http_requests_total{method="GET",route="/boom",status="500"} 1.0' in scraped
-
-
-def test_a_pdf_layout_logs_nothing_but_its_problems(migrated: Settings, capfd) -> None:
-    from activities.documents import DocumentRenderer
-
-    configure_logging(migrated, service="worker")
-    capfd.readouterr()
-    DocumentRenderer().general_conditions("service")
-    assert capfd.readouterr().err == ""
-    logging.getLogger("weasyprint").warning("a font is missing")
-    assert "a font is missing" in capfd.readouterr().err
