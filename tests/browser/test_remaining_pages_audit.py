@@ -164,5 +164,5 @@ async def test_the_en_cours_pages_pass_the_audit(
     await page.get_by_role("button", name="Je ne souhaite pas souscrire").click()
     monkeypatch.setattr(lifecycle_client, "UPDATE_TIMEOUT", timedelta(milliseconds=1))
     await page.get_by_role("button", name="Oui, je refuse la proposition").click()
-    await expect(page.get_by_role("alert")).to_contain_text("elle n'a pas été appliquée")
+    await expect(page.get_by_role("alert")).to_contain_text("votre demande n'a pas pu être enregistrée")
     await assert_accessible(page)
