@@ -521,7 +521,7 @@ def main(args: argparse.Namespace) -> int:
 
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m chaos.fuzz", description=__doc__.splitlines()[0])
-    parser.add_argument("--per-operation", type=int, default=20, help="cases per operation and caller")
+    parser.add_argument("--per-operation", type=int, default=22, help="cases per operation and caller")
     parser.add_argument("--callers", nargs="+", default=list(CALLERS), choices=CALLERS)
     parser.add_argument("--concurrency", type=int, default=8, help="parallel requests (1: none)")
     parser.add_argument("--outage", action="store_true", help="a last pass with Temporal killed")
