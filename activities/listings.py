@@ -27,7 +27,6 @@ from temporalio.exceptions import ApplicationError
 from activities.database import DatabaseActivities, write_projection
 from activities.email import EmailActivities
 from activities.email_types import Attachment, EmailInput, EmailResult
-from activities.listing_accounts import generate_password, hash_password
 from activities.reports import ReportRenderer, load_inspection, report_context
 from carflow.formatting import euros, french_date
 from carflow.links import (
@@ -37,6 +36,7 @@ from carflow.links import (
     public_listing_url,
     report_url,
 )
+from carflow.password_hashing import generate_password, hash_password
 from carflow.records import fields_of
 from db.documents import DocumentStore
 from db.models import ContactMessage, Inspection, Listing, ListingSurvey, OutboxEmail, Owner, ReportShare

@@ -90,3 +90,15 @@ def owner_forgot_password_url(settings: Settings) -> str:
 
 def owner_password_reset_url(settings: Settings, token: str) -> str:
     return f"{settings.public_url}/espace/mot-de-passe/{token}"
+
+
+# --- the dealer's web app (issue 13) -------------------------------------------------------------
+
+
+def dealer_login_url(settings: Settings) -> str:
+    return f"{settings.public_url}/vendeur/connexion"
+
+
+def dealer_password_url(settings: Settings, token: str) -> str:
+    """The one-time link to choose a password: printed by `carflow dealer user add`, or emailed."""
+    return f"{settings.public_url}/vendeur/mot-de-passe/{token}"

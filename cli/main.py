@@ -65,6 +65,58 @@ def cmd_dealer_create(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dealer_user(settings: Settings, args: argparse.Namespace) -> int:
+    """`carflow dealer user add|list|disable|enable`: the people of a centre (the /vendeur app)."""
+    import uuid
+
+    from api.dealer_app import users
+    from carflow.links import dealer_password_url
+    from db.models import utcnow
+
+    async def work(session: Any, settings: Settings) -> Any:
+        now = utcnow()
+        if args.user_action == "add":
+            user = await users.add_user(
+                session, uuid.UUID(args.dealer_id), args.email, settings, name=args.name, now=now
+            )
+            token = await users.issue_password_token(session, user, "set", now)
+            days = users.SET_LINK_VALIDITY.days
+            print(
+                f"Send {user.email} this one-time link to choose a password (valid {days} days):",
+                file=sys.stderr,
+            )
+            return {
+                "id": str(user.id),
+                "email": user.email,
+                "set_password_url": dealer_password_url(settings, token),
+                "valid_days": days,
+            }
+        if args.user_action == "list":
+            return [
+                {
+                    "id": str(u.id),
+                    "email": u.email,
+                    "name": u.name,
+                    "password_set": u.password_hash is not None,
+                    "disabled": u.disabled_at is not None,
+                }
+                for u in await users.users_of(session, uuid.UUID(args.dealer_id))
+            ]
+        if args.user_action == "disable":
+            user = await users.disable_user(session, args.email, now)
+        else:
+            user = await users.enable_user(session, args.email)
+        return {"id": str(user.id), "email": user.email, "disabled": user.disabled_at is not None}
+
+    try:
+        result = _session_command(work)(settings)
+    except (users.UserProblem, ValueError) as exc:
+        print(f"carflow: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(result, ensure_ascii=False))
+    return 0
+
+
 def cmd_staff_create(settings: Settings, args: argparse.Namespace) -> int:
     from db.accounts import create_staff
 
@@ -195,6 +247,22 @@ def build_parser() -> argparse.ArgumentParser:
     dealer_create.add_argument("--phone", help="contact phone shown to buyers")
     dealer_create.add_argument("--address", help="postal address shown to buyers")
     dealer_create.set_defaults(handler=cmd_dealer_create)
+    user = dealer.add_parser(
+        "user", help="people who log in to the dealer web app (/vendeur)"
+    ).add_subparsers(dest="user_action", required=True, metavar="ACTION")
+    user_add = user.add_parser("add", help="add a user to a dealer; prints a one-time set-password link")
+    user_add.add_argument("dealer_id", metavar="DEALER_ID")
+    user_add.add_argument("email", metavar="EMAIL")
+    user_add.add_argument("--name", default="", help="the person's name, shown in the app's menu")
+    user_list = user.add_parser("list", help="list a dealer's users")
+    user_list.add_argument("dealer_id", metavar="DEALER_ID")
+    for action, text in (
+        ("disable", "stop a user from logging in (their sessions end at once)"),
+        ("enable", "let a disabled user log in again"),
+    ):
+        user.add_parser(action, help=text).add_argument("email", metavar="EMAIL")
+    for parser_ in (user_add, user_list, *(user.choices[a] for a in ("disable", "enable"))):
+        parser_.set_defaults(handler=cmd_dealer_user)
 
     role_commands: tuple[tuple[str, Handler, str], ...] = (
         ("staff", cmd_staff_create, "an ADV staff member"),

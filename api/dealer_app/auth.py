@@ -26,8 +26,8 @@ from api.dealer_app.deps import (
 from api.dealer_app.sessions import end_session, session_user, start_session
 from api.dealer_app.users import authenticate
 from api.deps import ClockDep, SessionDep, SettingsDep
-from api.owners.auth import LoginFailed
 from api.security import csrf, rate_limit
+from api.security.passwords import LoginFailed
 
 router = APIRouter(prefix="/vendeur", include_in_schema=False, route_class=body_limited_route(32 * 1024))
 

@@ -47,6 +47,7 @@ NOTICES: dict[str, str] = {
     "deconnecte": "Vous êtes déconnecté.",
     "mot-de-passe": "Votre mot de passe est enregistré : connectez-vous avec celui-ci.",
     "enregistre": "Vos modifications sont enregistrées.",
+    "mot-de-passe-change": "Votre mot de passe est changé. Vos autres sessions sont fermées.",
 }
 # The menu's items: (key, path prefix). The longest matching prefix is the active item.
 MENU = (
@@ -147,10 +148,12 @@ class DealerPage:
     def csrf_ok(self, form: Any) -> bool:
         return csrf.form_token_valid(self.request, self.settings, str(form.get(csrf.CSRF_FIELD) or ""))
 
-    def field(self, name: str, max_length: int = 1000) -> str:
-        """A POSTed field as text, stripped and bounded ("" when absent)."""
+    def field(self, name: str, max_length: int = 1000, *, strip: bool = True) -> str:
+        """A POSTed field as text, stripped (unless a password) and bounded ("" when absent)."""
         value = self.form.get(name) if self.form is not None else None
-        return value.strip()[:max_length] if isinstance(value, str) else ""
+        if not isinstance(value, str):
+            return ""
+        return (value.strip() if strip else value)[:max_length]
 
     def render(
         self, template: str, context: dict[str, Any] | None = None, status_code: int = 200

@@ -19,9 +19,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from activities.listing_accounts import MAX_PASSWORD_LENGTH, hash_password, verify_password
 from api.dealer_app.sessions import end_all_sessions
-from api.owners.auth import LOCK_DURATION, MAX_FAILED_LOGINS, LoginFailed, normalize_email
+from api.security.passwords import check_login, normalize_email
+from carflow.password_hashing import hash_password
 from carflow.settings import Settings
 from carflow.tokens import hash_token
 from db.models import Dealer, DealerPasswordToken, DealerUser
@@ -95,32 +95,9 @@ async def authenticate(
     session: AsyncSession, email: str, password: str, now: datetime, settings: Settings
 ) -> DealerUser:
     """The enabled user for these credentials; raises LoginFailed (and counts the failure)."""
-    user = await session.scalar(select(DealerUser).where(DealerUser.email == normalize_email(email)))
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        raise LoginFailed("locked", user.locked_until)
-    password = password[:MAX_PASSWORD_LENGTH]
-    ok = await asyncio.to_thread(verify_password, password, user.password_hash if user else None, settings)
-    if user is None or user.disabled_at is not None:
-        raise LoginFailed("invalid")
-    if not ok:
-        # Counted in the database, atomically: parallel attempts cannot slip past the limit.
-        await session.execute(
-            update(DealerUser)
-            .where(DealerUser.id == user.id)
-            .values(failed_logins=DealerUser.failed_logins + 1)
-        )
-        await session.commit()
-        await session.refresh(user)
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until = now + LOCK_DURATION
-            user.failed_logins = 0
-            await session.commit()
-            raise LoginFailed("locked", user.locked_until)
-        raise LoginFailed("invalid")
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
-    await session.commit()
+    user: DealerUser = await check_login(
+        session, DealerUser, email, password, now, settings, enabled=lambda u: u.disabled_at is None
+    )
     return user
 
 
@@ -138,3 +115,39 @@ async def set_password(
         .values(used_at=now)
     )
     await session.commit()
+
+
+async def users_of(session: AsyncSession, dealer_id: uuid.UUID) -> list[DealerUser]:
+    if await session.get(Dealer, dealer_id) is None:
+        raise UserProblem(f"no dealer {dealer_id}")
+    rows = await session.scalars(
+        select(DealerUser).where(DealerUser.dealer_id == dealer_id).order_by(DealerUser.email)
+    )
+    return list(rows)
+
+
+async def user_by_email(session: AsyncSession, email: str) -> DealerUser:
+    user = await session.scalar(select(DealerUser).where(DealerUser.email == normalize_email(email)))
+    if user is None:
+        raise UserProblem(f"no dealer user with the email {normalize_email(email)}")
+    return user
+
+
+async def disable_user(session: AsyncSession, email: str, now: datetime) -> DealerUser:
+    """The user can no longer log in, and every session of theirs ends now; commits."""
+    user = await user_by_email(session, email)
+    if user.disabled_at is None:
+        user.disabled_at = now
+    await end_all_sessions(session, user.id)
+    await session.commit()
+    return user
+
+
+async def enable_user(session: AsyncSession, email: str) -> DealerUser:
+    """The user can log in again (with their password, or a new link); commits."""
+    user = await user_by_email(session, email)
+    user.disabled_at = None
+    user.failed_logins = 0
+    user.locked_until = None
+    await session.commit()
+    return user

@@ -23,10 +23,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
 
-from activities.email import EmailActivities, SmtpMailer
-from activities.email_templates import EmailRenderer
 from activities.email_types import EmailInput
-from activities.listing_accounts import MIN_PASSWORD_LENGTH
 from api.body_limit import body_limited_route
 from api.deps import ClockDep, SessionDep, SettingsDep
 from api.errors import ApiError
@@ -36,12 +33,9 @@ from api.listings.service import Row, lifecycle_of
 from api.listings.views import detail_view, page_view
 from api.owners.auth import (
     RESET_TOKEN_VALIDITY,
-    LoginFailed,
     authenticate_owner,
     find_reset_token,
     issue_reset_token,
-    normalize_email,
-    password_problem,
     reset_password,
 )
 from api.owners.deps import Page, error_page, space_context
@@ -49,9 +43,12 @@ from api.owners.schemas import SURVEY_LABELS, ListingPatch, ShareBody, SurveyBod
 from api.owners.service import owner_rows
 from api.owners.views import PRICE_MISSING_FR, report_pdf_response
 from api.security import csrf, rate_limit
+from api.security.account_mail import send_account_mail
+from api.security.passwords import LoginFailed, normalize_email, password_problem
 from api.security.sessions import end_session, session_owner, start_session
 from api.templating import templates
 from carflow.links import owner_password_reset_url, report_url
+from carflow.password_hashing import MIN_PASSWORD_LENGTH
 from carflow.settings import Settings
 from db.models import Owner
 from statemachines.listing import Actor, ListingEvent
@@ -233,20 +230,8 @@ async def forgot(
             },
         )
         # After the answer: the page says the same, as fast, whether the email is known or not.
-        background.add_task(send_reset_mail, request.app.state.session_factory, settings, mail)
+        background.add_task(send_account_mail, request.app.state.session_factory, settings, mail)
     return page(request, "espace/forgot.html", {"sent": True})
-
-
-async def send_reset_mail(session_factory: Any, settings: Settings, mail: EmailInput) -> None:
-    """Sent from the API (no workflow owns an account): outbox row and Message-ID as usual.
-
-    If SMTP is down the owner simply asks again; the failure is logged for ADV.
-    """
-    email = EmailActivities(settings, session_factory, EmailRenderer(), SmtpMailer(settings))
-    try:
-        await email.deliver_once(mail)
-    except Exception as exc:  # noqa: BLE001 - logged; the owner can ask again
-        log.warning("password_reset_mail_failed", error=str(exc)[:200])
 
 
 @router.get("/mot-de-passe/{token}")

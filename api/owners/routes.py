@@ -15,7 +15,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from api.body_limit import body_limited_route
 from api.deps import ClockDep, CsrfChecked, CurrentOwner, SessionDep, SettingsDep
 from api.errors import ApiError
-from api.owners.auth import LoginFailed, authenticate_owner
+from api.owners.auth import authenticate_owner
 from api.owners.deps import OwnerListingsDep
 from api.owners.schemas import (
     ListingPatch,
@@ -33,6 +33,7 @@ from api.owners.views import owner_listing_out, report_pdf_response
 from api.paging import PageParams, page_params
 from api.query_params import STRICT_QUERY
 from api.security import csrf, rate_limit
+from api.security.passwords import LoginFailed
 from api.security.sessions import end_session, start_session
 
 router = APIRouter(

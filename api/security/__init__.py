@@ -1,9 +1,11 @@
-"""Browser-facing security of the owner space and the public forms.
+"""Browser-facing security of the owner space, the dealer app and the public forms.
 
-* `sessions`: the owner's session cookie, signed with CARFLOW_SECRET_KEY (itsdangerous);
+* `sessions`: the owner's server-side session behind an opaque cookie (the dealer users'
+  are api/dealer_app/sessions.py, the same design);
 * `csrf`: a token on every form, and an Origin/content-type check on the JSON API;
-* `rate_limit`: fixed-window counters in the database, shared by every API replica.
+* `rate_limit`: fixed-window counters in the database, shared by every API replica;
+* `passwords`: logging in with email and password (argon2, lockout after repeated
+  failures, no account enumeration) and the new-password rules, for owners and dealer users.
 
-Logging in (argon2, lockout after repeated failures) and password resets are the owner
-space's: api/owners/auth.py.
+Password reset links are each space's: api/owners/auth.py, api/dealer_app/users.py.
 """

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from pwdlib import PasswordHash
 
-from activities.listing_accounts import hash_password, password_hasher, verify_password
+from carflow.password_hashing import hash_password, password_hasher, verify_password
 from carflow.settings import ConfigurationError, Settings, load_settings
 from support import CHEAP_PASSWORD_HASHING, make_settings
 

@@ -20,7 +20,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
-from activities.listing_accounts import verify_password
+from carflow.password_hashing import verify_password
 from db.models import Inspection, ListingSurvey, Owner
 from statemachines.deadlines import listing_publication_ends_at, listing_sold_period_ends_at
 from support import Sink, eventually

@@ -21,7 +21,7 @@ from listings_harness import (
     wait_for_mail,
 )
 
-from api.owners.auth import LOCK_DURATION, MAX_FAILED_LOGINS
+from api.security.passwords import LOCK_DURATION, MAX_FAILED_LOGINS
 from db.models import utcnow
 from support import Sink
 

@@ -10,8 +10,8 @@ import httpx
 import pytest
 from listings_harness import SURVEY_BODY, api_login, csrf_of, login_page
 
-from activities.listing_accounts import hash_password
 from carflow.links import inspection_reference, report_token_hash
+from carflow.password_hashing import hash_password
 from carflow.settings import Settings
 from db.models import Inspection, InspectionCheckpoint, Listing, Owner
 

@@ -1,4 +1,4 @@
-"""Owner passwords: generated for the credentials email, stored only as argon2 hashes (pwdlib)."""
+"""Passwords of people (owners, dealer users): generated, or chosen; stored only as argon2 hashes (pwdlib)."""
 
 from __future__ import annotations
 
