@@ -11,7 +11,9 @@ Hypothesis (fixed seed, so a run can be repeated): positive and negative schemat
 half of them with the caller's real ids in the path (its proposal, listing, buyer token), and
 about one string or number in three replaced by a hostile value (NUL and other control
 characters, lone surrogates, bidi and zero-width characters, LIKE wildcards, 100 kB texts,
-integers beyond 64 bits). The cases are sent:
+integers beyond 64 bits). The pages, which the OpenAPI leaves out, get as many GETs per
+caller (owner, buyer, anonymous): real or hostile path values, hostile query values under the
+names pages read. The cases are sent:
 
 1. one after the other (`sequential`), Temporal up;
 2. all again, `--concurrency` at a time (`concurrent`), Temporal up;
@@ -32,6 +34,7 @@ import email
 import email.policy
 import json
 import mailbox
+import os
 import re
 import sys
 import tempfile
@@ -45,6 +48,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import asyncpg
 import requests
@@ -362,6 +366,88 @@ def fuzz_cases(
     return collected
 
 
+# --- the pages (not in the OpenAPI) -------------------------------------------------------------
+
+# The query parameters pages read (their forms' and links' names), besides their routes' own.
+PAGE_QUERY_NAMES = ["marque", "modele", "prix_max", "ville", "tri", "page", "curseur", "cursor"]
+PAGE_QUERY_NAMES += ["suite", "ok", "message", "tous", "relance", "q", "etat"]
+PAGE_CALLERS = ("owner", "buyer", "anonymous")
+PATH_PARAMETER = re.compile(r"\{(\w+)\}")
+
+
+def page_routes(environment: dict[str, str]) -> list[tuple[str, tuple[str, ...]]]:
+    """(path template, query names) of every GET page: the app's routes outside /api and the docs."""
+    os.environ.update(environment)  # the stack's settings, to build the app and read its routes
+    from api import create_app
+
+    found: set[tuple[str, tuple[str, ...]]] = set()
+
+    def walk(routes: list[Any]) -> None:
+        for route in routes:
+            inner = getattr(route, "routes", None) or getattr(
+                getattr(route, "original_router", None), "routes", None
+            )
+            if inner:
+                walk(inner)
+                continue
+            path = getattr(route, "path", "")
+            if "GET" not in (getattr(route, "methods", None) or ()) or path.startswith(SKIPPED_PAGES):
+                continue
+            dependant = getattr(route, "dependant", None)
+            found.add((path, tuple(q.name for q in dependant.query_params) if dependant else ()))
+
+    walk(create_app().routes)
+    return sorted(found)
+
+
+SKIPPED_PAGES = ("/api/", "/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/openapi.json", "/dev/")
+
+
+def page_cases(
+    routes: list[tuple[str, tuple[str, ...]]],
+    base_url: str,
+    callers: dict[str, Caller],
+    count: int,
+    seed: int,
+) -> list[Request]:
+    """`count` GETs per page and caller: real or hostile path values, hostile query values."""
+    found: list[Request] = []
+    for path, own_names in routes:
+        names = sorted(set(PAGE_QUERY_NAMES) | set(own_names))
+        for caller in callers.values():
+            if caller.name not in PAGE_CALLERS:
+                continue
+            found += _page_draws(path, names, caller, base_url, count, seed)
+    return found
+
+
+def _page_draws(
+    path: str, names: list[str], caller: Caller, base_url: str, count: int, seed: int
+) -> list[Request]:
+    collected: list[Request] = []
+    real = [value for values in caller.ids.values() for value in values]
+
+    @settings(
+        max_examples=count, database=None, phases=[Phase.generate], suppress_health_check=list(HealthCheck)
+    )
+    @fixed_seed(seed)
+    @given(st.data())
+    def draw(data: st.DataObject) -> None:
+        url = path
+        for parameter in PATH_PARAMETER.findall(path):
+            choices = [hostile_text(surrogates=False)] + ([st.sampled_from(real)] if real else [])
+            value = data.draw(st.one_of(choices))
+            url = url.replace(f"{{{parameter}}}", quote(value, safe=""), 1)
+        params = data.draw(
+            st.dictionaries(st.sampled_from(names), hostile_text(surrogates=False), max_size=3)
+        )
+        kwargs = {"method": "GET", "url": base_url + url, "params": params, "headers": {}}
+        collected.append(Request(caller.name, f"GET {path}", kwargs))
+
+    draw()
+    return collected
+
+
 # --- sending ------------------------------------------------------------------------------------
 
 
@@ -501,6 +587,8 @@ def main(args: argparse.Namespace) -> int:
         cases = generate(
             schemathesis.openapi.from_dict(spec), stack.api_url, chosen, args.per_operation, args.seed
         )
+        pages = page_routes(stack.env())
+        cases += page_cases(pages, stack.api_url, chosen, args.per_operation, args.seed)
         print(f"fuzz: {len(cases)} cases generated in {time.monotonic() - started:.0f} s (seed {args.seed})")
         passes = [("sequential", 1, False)]
         if args.concurrency > 1:
@@ -521,7 +609,7 @@ def main(args: argparse.Namespace) -> int:
 
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m chaos.fuzz", description=__doc__.splitlines()[0])
-    parser.add_argument("--per-operation", type=int, default=20, help="cases per operation and caller")
+    parser.add_argument("--per-operation", type=int, default=22, help="cases per operation and caller")
     parser.add_argument("--callers", nargs="+", default=list(CALLERS), choices=CALLERS)
     parser.add_argument("--concurrency", type=int, default=8, help="parallel requests (1: none)")
     parser.add_argument("--outage", action="store_true", help="a last pass with Temporal killed")

@@ -28,7 +28,7 @@ from starlette.datastructures import FormData
 from api.dealer_app.sessions import session_user
 from api.deps import Clock, ClockDep, SessionDep, SettingsDep, get_temporal_or_none
 from api.lifecycle_client import proposal_workflows
-from api.pages import PageError, PageRedirect
+from api.pages import PageError, PageRedirect, login_url
 from api.proposals.service import ProposalService
 from api.security import csrf
 from api.templating import templates
@@ -180,7 +180,7 @@ async def dealer_page(
     found = await session_user(request, session, clock())
     if found is None:
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        raise PageRedirect(f"{LOGIN}?suite={quote(here, safe='')}")
+        raise PageRedirect(login_url(LOGIN, here))
     user, dealer = found
     # Temporal only once logged in: without it reads still answer, actions say 503.
     client = await get_temporal_or_none(request)
