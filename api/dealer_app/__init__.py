@@ -4,6 +4,6 @@ Each page module has its `router`; `routers` is what api/routers.py includes, in
 The pages' context (login, centre, principal, CSRF, rendering, errors) is deps.py's.
 """
 
-from api.dealer_app import auth, passwords
+from api.dealer_app import auth, passwords, sales
 
-routers = [auth.router, passwords.router]
+routers = [auth.router, passwords.router, sales.router]
