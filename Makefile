@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 INSTALLED_TEST := $(VENV)/.installed-test
 
-.PHONY: run test install install-test lint migrate bench bench-lifecycle bench-reads chaos clean
+.PHONY: run test install install-test lint migrate bench bench-lifecycle bench-reads chaos fuzz clean
 
 run: $(INSTALLED)
 	$(BIN)/carflow dev
@@ -50,6 +50,11 @@ bench-reads: $(INSTALLED_TEST)
 
 chaos: $(INSTALLED_TEST)
 	$(BIN)/python -m chaos $(CHAOS_ARGS)
+
+# schemathesis over the OpenAPI as every kind of caller, on a real stack (chaos/fuzz.py);
+# PostgreSQL when CARFLOW_TEST_DATABASE_URL is set. Options: FUZZ_ARGS.
+fuzz: $(INSTALLED_TEST)
+	$(BIN)/python -m chaos.fuzz $(if $(CARFLOW_TEST_DATABASE_URL),--database-url $(CARFLOW_TEST_DATABASE_URL)) $(FUZZ_ARGS)
 
 migrate: $(INSTALLED)
 	$(BIN)/carflow migrate

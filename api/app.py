@@ -6,16 +6,14 @@ The routers and their order are api/routers.py's; errors are answered by api/err
 
 from __future__ import annotations
 
-import time
-import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from temporalio.client import Client
 
 from activities.document_templates import pdf_environment
+from api.access_log import AccessLog
 from api.control_chars import ControlCharacterGuard
 from api.errors import install_error_handlers
 from api.metrics import install_metrics
@@ -26,8 +24,6 @@ from api.temporal import TemporalHandle
 from api.update_ids import IdempotencyKeyCapture
 from carflow.settings import Settings, load_settings
 from db.session import create_engine, create_session_factory
-
-log = structlog.get_logger("api.access")
 
 
 def create_app(settings: Settings | None = None, temporal_client: Client | None = None) -> FastAPI:
@@ -59,30 +55,8 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
     app.add_middleware(ControlCharacterGuard)
     # Every action's update id comes from the request (api/update_ids.py).
     app.add_middleware(IdempotencyKeyCapture)
-    app.middleware("http")(_access_log)
+    app.add_middleware(AccessLog)
     install_metrics(app, settings.metrics_refresh_s)  # outermost: times the whole request
     for router in app_routers(settings):
         app.include_router(router)
     return app
-
-
-async def _access_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    request_id = request.headers.get("x-request-id") or uuid.uuid4().hex
-    structlog.contextvars.clear_contextvars()
-    structlog.contextvars.bind_contextvars(request_id=request_id)
-    started = time.perf_counter()
-    response = await call_next(request)
-    route = request.scope.get("route")
-    template = getattr(route, "path", None)
-    log.info(
-        "request",
-        method=request.method,
-        # A path with a capability token in it (/p/{token}, /r/{token}, …) is logged by its
-        # template: anyone reading the logs could otherwise open the buyer's proposal.
-        path=template if template and "{token}" in template else request.url.path,
-        route=getattr(route, "path", None),
-        status=response.status_code,
-        duration_ms=round((time.perf_counter() - started) * 1000, 1),
-    )
-    response.headers["X-Request-ID"] = request_id
-    return response

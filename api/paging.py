@@ -7,8 +7,8 @@ inserted meanwhile never shift it: no duplicate, no skip. The page-number form (
 kept for compatibility.
 
 The total is counted up to `COUNT_CAP` rows only (a LIMITed scan of the same index):
-beyond, `total` is the cap and `total_exact` false ("more than total"). A page shorter
-than asked tells the total without counting at all.
+beyond, `total` is the cap and `total_exact` false ("more than total"). The count is a
+scalar subquery of the page's own statement: one round trip for both.
 """
 
 from __future__ import annotations
@@ -159,14 +159,17 @@ def page_query(
 ) -> Select[Any]:
     """The statement of the asked page (one row more than asked: whether another follows).
 
-    Exposed so tests can EXPLAIN exactly what the API runs (tests/db/test_query_plans.py).
+    Its last column is the capped count of `query` (`count_query`, as a scalar subquery that
+    the database runs once): the page and its total in one round trip. Exposed so tests can
+    EXPLAIN exactly what the API runs (tests/db/test_query_plans.py).
     """
     ordered = keyset.ordered(widen(query) if widen is not None else query)
     if params.cursor is not None:
         ordered = keyset.after(ordered, keyset.decode(params.cursor))
     else:
         ordered = ordered.offset((params.page - 1) * params.page_size)
-    return ordered.limit(params.page_size + 1)
+    total = count_query(query).scalar_subquery().correlate(None).label("capped_total")
+    return ordered.add_columns(total).limit(params.page_size + 1)
 
 
 def count_query(query: Select[Any], cap: int | None = None) -> Select[Any]:
@@ -191,22 +194,22 @@ async def fetch_page(
     `widen` adds what the page shows besides the entity (e.g. a listing's inspection, joined):
     the items are then rows whose first element is the entity. The count reads `query` alone.
     """
-    result = await session.execute(page_query(query, keyset, params, widen))
-    rows = list(result.all() if widen is not None else result.scalars())
+    rows = list((await session.execute(page_query(query, keyset, params, widen))).all())
     more = len(rows) > params.page_size
-    items = rows[: params.page_size]
+    items = [tuple(row[:-1]) if widen is not None else row[0] for row in rows[: params.page_size]]
     last = items[-1] if items else None
     keyed = last[0] if widen is not None and last is not None else last
     next_cursor = keyset.encode(keyed) if more and keyed is not None else None
-    if params.cursor is None and not more and (items or params.page == 1):
-        total, exact = (params.page - 1) * params.page_size + len(items), True
-    else:
+    if rows:
+        counted = int(rows[0][-1])
+    elif params.cursor is None and params.page == 1:
+        counted = 0
+    else:  # past the end: no row carried the count
         counted = int(await session.scalar(count_query(query)) or 0)
-        total, exact = min(counted, COUNT_CAP), counted <= COUNT_CAP
     return Found(
         items,
-        total,
-        exact,
+        min(counted, COUNT_CAP),
+        counted <= COUNT_CAP,
         None if params.cursor is not None else params.page,
         params.page_size,
         next_cursor,

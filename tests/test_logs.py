@@ -58,3 +58,29 @@ def test_a_pdf_layout_logs_nothing_but_its_problems(migrated: Settings, capfd) -
     assert capfd.readouterr().err == ""
     logging.getLogger("weasyprint").warning("a font is missing")
     assert "a font is missing" in capfd.readouterr().err
+
+
+async def test_a_request_that_crashes_is_logged_and_counted_as_a_500(
+    migrated: Settings, temporal_env, capfd
+) -> None:
+    settings = migrated.model_copy(update={"log_format": "json"})
+    configure_logging(settings, service="api")
+    try:
+        app = create_app(settings, temporal_client=temporal_env.client)
+
+        @app.get("/boom")
+        async def boom() -> None:
+            raise RuntimeError("boom")
+
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as http:
+            response = await http.get("/boom", headers={"X-Request-ID": "req-500"})
+            scraped = (await http.get("/metrics")).text
+        await app.state.engine.dispose()
+        lines = [json.loads(line) for line in capfd.readouterr().err.splitlines() if line.startswith("{")]
+    finally:
+        logging.getLogger().handlers.clear()
+    assert response.status_code == 500
+    [request] = [line for line in lines if line.get("event") == "request" and line.get("path") == "/boom"]
+    assert (request["request_id"], request["route"], request["status"]) == ("req-500", "/boom", 500)
+    assert 'carflow_http_requests_total{method="GET",route="/boom",status="500"} 1.0' in scraped

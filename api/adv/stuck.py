@@ -95,6 +95,7 @@ class Entry:
     email_failed: bool = False
     email_error: str | None = None
     key: tuple[str, ...] = ()  # the section's sort key of this row: where a cursor resumes
+    row: Any = None  # the read model's row, when the section read it (not read again)
 
 
 @dataclass(frozen=True)
@@ -189,6 +190,10 @@ class AdvLists:
         self.client = client
         self.now = now()
         self._problems: list[Any] | None = None
+        # Count statements not run yet, by id of their query; the first count asked runs them
+        # all in one SELECT of scalar subqueries (one round trip instead of one per section).
+        self._uncounted: dict[int, Select[Any]] = {}
+        self._counted: dict[int, int] = {}
 
     # --- the stuck list ------------------------------------------------------------------
 
@@ -253,12 +258,25 @@ class AdvLists:
         return query if kind is None else query.where(ActivityFailure.kind == kind)
 
     def _counter(self, query: Select[Any]) -> Callable[[], Awaitable[int]]:
+        # count(*) over the criteria themselves, so the index can answer (no row fetched).
+        counted = query.with_only_columns(func.count(), maintain_column_froms=True)
+        self._uncounted[id(counted)] = counted
+
         async def count() -> int:
-            # count(*) over the criteria themselves, so the index can answer (no row fetched).
-            counted = query.with_only_columns(func.count(), maintain_column_froms=True)
-            return int(await self.session.scalar(counted) or 0)
+            if id(counted) not in self._counted:
+                await self._count_all()
+            return self._counted[id(counted)]
 
         return count
+
+    async def _count_all(self) -> None:
+        pending = list(self._uncounted.items())
+        self._uncounted.clear()
+        values = (
+            await self.session.execute(select(*(q.scalar_subquery().correlate(None) for _, q in pending)))
+        ).one()
+        for (key, _), value in zip(pending, values, strict=True):
+            self._counted[key] = int(value or 0)
 
     def _keyset(self, query: Select[Any], order: Sequence[Any], entry: Callable[[Any], Entry]) -> Fetch:
         async def fetch(position: Position, limit: int) -> list[Entry]:
@@ -273,6 +291,8 @@ class AdvLists:
             for row in await self.session.scalars(ordered):
                 made = entry(row)
                 made.key = tuple(_text(getattr(row, column.key)) for column in order)
+                if isinstance(row, (Proposal, Listing)):
+                    made.row = row
                 entries.append(made)
             return entries
 
@@ -420,7 +440,7 @@ class AdvLists:
                 ordered = ordered.offset(position.offset)
             entries = []
             for row in await self.session.scalars(ordered):
-                made = Entry(kind, str(row.id), KINDS[kind].workflow_id(row.id))
+                made = Entry(kind, str(row.id), KINDS[kind].workflow_id(row.id), row=row)
                 made.key = (_text(row.created_at), _text(row.id))
                 entries.append(made)
             return entries
@@ -457,28 +477,41 @@ class AdvLists:
 
     # --- labels and states from the read model, for one page ----------------------------------
 
-    async def _rows(self, entries: list[Entry]) -> dict[str, dict[str, Any]]:
+    async def _rows(
+        self, entries: list[Entry], *, inspections: dict[uuid.UUID, Inspection] | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """The read model's rows of the entries, by kind and id: those a section read already,
+        the others in one query per kind (listings with their inspection into `inspections`,
+        when asked)."""
         found: dict[str, dict[str, Any]] = {PROPOSAL.name: {}, LISTING.name: {}}
+        for entry in entries:
+            if entry.row is not None and entry.kind in found:
+                found[entry.kind][entry.id] = entry.row
         for kind in found:
-            ids = [_uuid(e.id) for e in entries if e.kind == kind]
+            ids = [_uuid(e.id) for e in entries if e.kind == kind and e.id not in found[kind]]
             ids = [i for i in ids if i is not None]
+            if kind == LISTING.name and inspections is not None:
+                # Every listing's inspection (the labels), the listings read here joined to it.
+                ids += [row.id for row in found[kind].values()]
             if not ids:
                 continue
-            table: Any = Proposal if kind == PROPOSAL.name else Listing
-            for row in await self.session.scalars(select(table).where(table.id.in_(ids))):
-                found[kind][str(row.id)] = row
+            if kind == PROPOSAL.name:
+                for proposal in await self.session.scalars(select(Proposal).where(Proposal.id.in_(ids))):
+                    found[kind][str(proposal.id)] = proposal
+            elif inspections is None:
+                for listing in await self.session.scalars(select(Listing).where(Listing.id.in_(ids))):
+                    found[kind][str(listing.id)] = listing
+            else:
+                joined = select(Listing, Inspection).join(Inspection, Inspection.id == Listing.inspection_id)
+                for listing, inspection in await self.session.execute(joined.where(Listing.id.in_(ids))):
+                    found[kind].setdefault(str(listing.id), listing)
+                    inspections[inspection.id] = inspection
         return found
 
     async def describe_from_read_model(self, entries: list[Entry]) -> dict[str, str]:
         """Fill state, start, email flag from the read model; the labels, by workflow id."""
-        rows = await self._rows(entries)
         inspections: dict[uuid.UUID, Inspection] = {}
-        listing_rows = list(rows[LISTING.name].values())
-        if listing_rows:
-            ids = [row.inspection_id for row in listing_rows]
-            inspections = {
-                i.id: i for i in await self.session.scalars(select(Inspection).where(Inspection.id.in_(ids)))
-            }
+        rows = await self._rows(entries, inspections=inspections)
         labels: dict[str, str] = {}
         for entry in entries:
             row = rows[entry.kind].get(entry.id)

@@ -10,9 +10,10 @@ from typing import Any
 
 from activities.reports import GRADES, report_context
 from api.listings.schemas import CheckpointOut, PhotoOut, PublicListingDetail, PublicListingOut, VehicleOut
-from api.listings.service import Row, lifecycle_of
+from api.listings.service import Row
 from carflow.formatting import euros, french_date, thousands, vehicle_title
 from db.models import Inspection
+from statemachines.listing import public_flags
 
 
 def vehicle_out(inspection: Inspection) -> VehicleOut:
@@ -31,14 +32,15 @@ def vehicle_out(inspection: Inspection) -> VehicleOut:
 
 def public_listing_out(row: Row) -> PublicListingOut:
     listing, inspection = row.listing, row.inspection
+    flags = public_flags(listing.state, listing.visible_when_sold)
     return PublicListingOut(
         id=listing.id,
         vehicle=vehicle_out(inspection),
         price_cents=listing.price_cents,
         negotiable=listing.negotiable,
         location=listing.location,
-        sold=lifecycle_of(listing).is_sold(),
-        accepts_contact=lifecycle_of(listing).accepts_contact(),
+        sold=flags.sold,
+        accepts_contact=flags.accepts_contact,
         published_at=listing.published_at,
         inspected_at=inspection.inspected_at,
     )
@@ -67,6 +69,7 @@ def public_detail_out(row: Row) -> PublicListingDetail:
 def page_view(row: Row) -> dict[str, Any]:
     """What the listing pages show (public detail, owner's preview, search results)."""
     listing, inspection = row.listing, row.inspection
+    flags = public_flags(listing.state, listing.visible_when_sold)
     return {
         "id": str(listing.id),
         "title": vehicle_title(inspection),
@@ -83,8 +86,8 @@ def page_view(row: Row) -> dict[str, Any]:
         "negotiable": listing.negotiable,
         "location": listing.location,
         "state": listing.state,
-        "sold": lifecycle_of(listing).is_sold(),
-        "accepts_contact": lifecycle_of(listing).accepts_contact(),
+        "sold": flags.sold,
+        "accepts_contact": flags.accepts_contact,
         "publicly_visible": listing.publicly_visible,
         "published_on": french_date(listing.published_at),
         "publication_ends_on": french_date(listing.publication_ends_at),

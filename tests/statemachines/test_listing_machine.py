@@ -20,8 +20,10 @@ from statemachines.listing import (
     accepts_contact,
     allowed_events,
     is_publicly_visible,
+    public_flags,
 )
 from statemachines.listing import apply_event as fire_event
+from statemachines.listing import restore_listing as restore_with_dates
 
 STATES = ["pending_survey", "private", "published", "expired", "sold", "archived"]
 FINAL = {"archived"}
@@ -267,3 +269,21 @@ def test_an_expired_listing_can_be_published_again() -> None:
         now = machine.model.publication_ends_at if event == "publication_ends" else NOW
         assert fire_event(machine, event, now=now) == state
     assert machine.model.publications == 4
+
+
+@pytest.mark.parametrize(
+    ("state", "visible_when_sold"),
+    [(state, False) for state in STATES] + [("sold", True), ("archived", True)],
+)
+def test_public_flags_cached_per_state_are_the_machines_answers_whatever_the_dates(
+    state: str, visible_when_sold: bool
+) -> None:
+    # The search pages read these once per state: they must not depend on a listing's dates.
+    cached = public_flags(state, visible_when_sold)
+    for ends in (None, datetime(2020, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC)):
+        machine = restore_with_dates(
+            state, visible_when_sold, publication_ends_at=ends, sold_period_ends_at=ends
+        )
+        assert (cached.sold, cached.accepts_contact) == (machine.is_sold(), machine.accepts_contact())
+    assert cached.sold is (state == "sold")
+    assert cached.accepts_contact is (state == "published")
