@@ -14,7 +14,7 @@ import httpx
 import pytest
 from dealer_api import insert_proposal_row
 from dealer_app_kit import add_dealer_user, login_client
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from stack import http_client
 
 from db.models import IdempotencyRecord, Proposal, Seller
@@ -357,3 +357,27 @@ async def test_the_sales_pages_need_a_login(client: httpx.AsyncClient) -> None:
         response = await client.get(path)
         assert response.status_code == 303
         assert response.headers["location"].startswith("/vendeur/connexion?suite=")
+
+
+async def test_the_tabs_are_counted_by_one_grouped_query_whatever_the_number_of_tabs(
+    app, client: httpx.AsyncClient, session_factory, migrated
+) -> None:
+    login = await add_dealer_user(session_factory)
+    for state in ("draft", "sent", "viewed", "signed", "cancelled"):
+        await insert_proposal_row(session_factory, migrated, login.dealer_id, state=state)
+    await login_client(client, login)
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+        seen.append(statement)
+
+    event.listen(app.state.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        page = await client.get("/vendeur/propositions", params={"q": "dupont"})
+    finally:
+        event.remove(app.state.engine.sync_engine, "before_cursor_execute", record)
+    assert page.status_code == 200 and 'Toutes <span class="count">(5)</span>' in page.text
+    grouped = [s for s in seen if "GROUP BY" in s.upper()]
+    assert len(grouped) == 1 and "LIMIT" in grouped[0].upper(), seen
+    proposal_reads = [s for s in seen if "FROM proposals" in s or "FROM (SELECT proposals" in s]
+    assert len(proposal_reads) == 2, seen  # the counts and the page (a short first page needs no count)
