@@ -456,8 +456,10 @@ async def confirmation(proposal_id: uuid.UUID, ctx: DealerPageDep) -> Response:
     """What happened: saved as a devis, sent by email to the buyer, under way, or not sent."""
     row = await source_of(ctx, str(proposal_id))
     action = ctx.request.query_params.get("action", "devis")
-    if action == "envoi":
-        outcome = "envoyee" if row.first_sent_at is not None else "en-cours"
+    if row.first_sent_at is not None:  # the read model's fact wins over what the link says
+        outcome = "envoyee"
+    elif action == "envoi":
+        outcome = "en-cours"
     elif action == "echec":
         outcome = "echec"
     else:

@@ -7,31 +7,13 @@ from __future__ import annotations
 import pytest
 from browser_kit import Live, assert_accessible
 from dealer_app_kit import add_dealer_user, login_page
+from dealer_sales_form import FORM
 from playwright.async_api import Page, expect
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
-FILLED = {  # by field id (the labels are checked by the audit and the error-summary test)
-    "product_code": "GAR24",
-    "product_label": "Extension de garantie 24 mois",
-    "product_price": "690",
-    "product_duration_months": "24",
-    "buyer_first_name": "Léa",
-    "buyer_last_name": "Dubois",
-    "buyer_email": "lea.dubois@example.com",
-    "buyer_mobile": "06 12 34 56 78",
-    "buyer_address_line1": "3 rue des Lilas",
-    "buyer_address_postal_code": "69003",
-    "buyer_address_city": "Lyon",
-    "vehicle_registration": "GH-456-JK",
-    "vehicle_vin": "VF3LCYHZPHS654321",
-    "vehicle_make": "Renault",
-    "vehicle_model": "Clio",
-    "vehicle_first_registration": "2020-05-04",
-    "vehicle_mileage_km": "35000",
-    "seller_name": "Paul Vendeur",
-    "seller_email": "paul@garage-nord.example",
-}
+# Typed into the fields by id (the labels are checked by the audit and the error-summary test).
+FILLED = {name: value for name, value in FORM.items() if name not in ("product_kind", "seller_profile")}
 
 
 async def fill_form(screen: Page, **changes: str) -> None:
@@ -59,7 +41,7 @@ async def test_create_and_send_then_find_it_in_gerer_mes_ventes_a_distance(live:
     await screen.wait_for_url(f"{live.url}/vendeur/propositions")
     row = screen.get_by_role("row").filter(has_text="Léa Dubois-Envoi")
     await expect(row).to_contain_text("Envoyée")
-    await expect(row).to_contain_text("690,00 €")
+    await expect(row).to_contain_text("499,90 €")
     await expect(row.get_by_role("link", name="Consulter la proposition")).to_be_visible()
     await screen.get_by_label("Rechercher").fill("dubois-envoi lea")
     await screen.get_by_role("button", name="Rechercher").click()
