@@ -357,3 +357,19 @@ async def test_the_tabs_are_counted_by_one_grouped_query_whatever_the_number_of_
     assert len(grouped) == 1 and "LIMIT" in grouped[0].upper(), seen
     proposal_reads = [s for s in seen if "FROM proposals" in s or "FROM (SELECT proposals" in s]
     assert len(proposal_reads) == 2, seen  # the counts and the page (a short first page needs no count)
+
+
+async def test_a_form_reused_for_another_proposal_says_so_and_creates_nothing_more(
+    client: httpx.AsyncClient, session_factory
+) -> None:
+    login = await add_dealer_user(session_factory)
+    csrf = await login_client(client, login)
+    page = await client.get("/vendeur/propositions/nouvelle")
+    data = {**FORM, "csrf": csrf, "cle": key_of(page.text), "action": "enregistrer"}
+    assert (await client.post("/vendeur/propositions/nouvelle", data=data)).status_code == 303
+    # Back in the browser, another buyer typed into the same form: not the same request.
+    reused = await client.post("/vendeur/propositions/nouvelle", data={**data, "buyer_last_name": "Autre"})
+    assert reused.status_code == 409
+    assert "Ce formulaire a déjà servi à créer une autre proposition" in html.unescape(reused.text)
+    assert key_of(reused.text) != data["cle"]  # a fresh key to create it on purpose
+    assert await count(session_factory) == 1
