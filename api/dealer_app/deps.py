@@ -32,6 +32,7 @@ from api.pages import PageError, PageRedirect
 from api.proposals.service import ProposalService
 from api.security import csrf
 from api.templating import templates
+from carflow.links import adv_mailto
 from carflow.settings import Settings
 from db.accounts import Principal
 from db.models import Dealer, DealerUser, Role
@@ -63,18 +64,6 @@ MENU = (
 def active_menu(path: str) -> str | None:
     matching = [(len(prefix), key) for key, prefix in MENU if path == prefix or path.startswith(prefix + "/")]
     return max(matching)[1] if matching else None
-
-
-def adv_mailto(settings: Settings, contract_number: str | None = None, problem: str | None = None) -> str:
-    """A mailto to ADV with the subject and body the seed asks dealers to send."""
-    subject = f"Contrat {contract_number} : signalement" if contract_number else "Signalement Carflow"
-    lines = ["Bonjour,", ""]
-    if contract_number:
-        lines.append(f"Numéro de contrat : {contract_number}")
-    if problem:
-        lines.append(f"Problème rencontré : {problem}")
-    lines += ["", "Cordialement,"]
-    return f"mailto:{settings.adv_email}?subject={quote(subject)}&body={quote(chr(10).join(lines))}"
 
 
 def safe_next(value: str | None) -> str:

@@ -62,12 +62,10 @@ async def forgot(
     if "@" not in email:
         return again(422, field_errors={"email": "Indiquez une adresse e-mail valide."})
     now = clock()
-    for limit, subject in (
-        (rate_limit.RESET_PER_IP, rate_limit.client_ip(request.client)),
-        (rate_limit.RESET_PER_EMAIL, f"vendeur:{email}"),
-    ):
-        if not (await rate_limit.hit(session, limit, subject, now)).allowed:
-            return again(429, error=TOO_MANY_RESETS_FR)
+    # Counted apart from the owner space's requests for the same address ("vendeur:").
+    address = rate_limit.client_ip(request.client)
+    if not await rate_limit.reset_request_allowed(session, address, f"vendeur:{email}", now):
+        return again(429, error=TOO_MANY_RESETS_FR)
     found = (
         await session.execute(
             select(DealerUser, Dealer)
