@@ -19,7 +19,6 @@ Not logged in: a redirect to `/vendeur/connexion?suite=<this page>` (api/pages.p
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
