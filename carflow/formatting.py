@@ -69,6 +69,26 @@ PROPOSAL_STATE_LABELS: dict[str, str] = {
 }
 
 
+# The same states as the dealer's "Consulter" page states them, where there is room to say
+# what each means for the contract.
+PROPOSAL_STATE_DETAILS: dict[str, str] = {
+    "draft": "Devis (non envoyé)",
+    "sent": "Envoyée",
+    "viewed": "Consultée par l'acheteur",
+    "signing": "Signature en cours",
+    "signed": "Signée : contrat actif",
+    "binding": "Signée : contrat définitif",
+    "expired": "Expirée",
+    "withdrawn": "Rétractée",
+    "declined": "Refusée par l'acheteur",
+    "cancelled": "Annulée",
+}
+
+
+def proposal_state_detail(state: str) -> str:
+    return PROPOSAL_STATE_DETAILS.get(state, state)
+
+
 def proposal_state_label(state: str) -> str:
     """ "Envoyée" for `sent`; an unknown state is shown as it is rather than hidden."""
     return PROPOSAL_STATE_LABELS.get(state, state)

@@ -24,7 +24,7 @@ from api.proposals.deps import REMOTE_SALE_DISABLED_MESSAGE
 from api.proposals.documents import DOCUMENT_NAMES, proposal_pdf
 from api.proposals.timeline import DELIVERY_LABELS, proposal_timeline
 from api.proposals.views import get_owned_proposal, lifecycle_of
-from carflow.formatting import euros, french_date, french_datetime
+from carflow.formatting import euros, french_date, french_datetime, proposal_state_detail
 from db.models import Proposal
 from statemachines.proposal import Actor, ProposalEvent
 from workflows.proposal_contract import EventRequest
@@ -54,19 +54,6 @@ NOTICES.update(
         "envoyee": "La proposition est envoyée par email à l'acheteur.",
     }
 )
-# The proposal's state as the dealer reads it.
-STATE_LABELS = {
-    "draft": "Devis (non envoyé)",
-    "sent": "Envoyée",
-    "viewed": "Consultée par l'acheteur",
-    "signing": "Signature en cours",
-    "signed": "Signée : contrat actif",
-    "binding": "Signée : contrat définitif",
-    "expired": "Expirée",
-    "withdrawn": "Rétractée",
-    "declined": "Refusée par l'acheteur",
-    "cancelled": "Annulée",
-}
 DOCUMENT_LABELS = {
     "contract": "Contrat à signer (PDF)",
     "signed": "Contrat signé (PDF)",
@@ -131,7 +118,7 @@ async def consult_page(
     await ctx.session.refresh(row)
     context: dict[str, Any] = {
         "p": row,
-        "state_label": STATE_LABELS.get(row.state, row.state),
+        "state_label": proposal_state_detail(row.state),
         "price": euros(row.price_cents, always_cents=True),
         "steps": await proposal_timeline(ctx.session, row),
         "can": actions(ctx, row),
