@@ -279,10 +279,12 @@ async def test_without_temporal_the_page_reads_and_an_action_says_whom_to_write_
     assert '{"error"' not in answer.text
 
 
-async def test_a_send_no_worker_can_finish_yet_says_en_cours_with_202(
+async def test_a_send_no_worker_takes_in_time_is_an_honest_503_and_changes_nothing(
     client: httpx.AsyncClient, session_factory, monkeypatch
 ) -> None:
-    # No worker polls the task queue (no `worker` fixture): the send is handed over, pending.
+    # No worker polls the task queue (no `worker` fixture): the workflow cannot take the send
+    # in time, and the worker refuses it when it arrives (workflows/update_deadline.py), so the
+    # page says it was not done, never "en cours" for an action that will not happen.
     import api.lifecycle_client as lifecycle_client
 
     monkeypatch.setattr(lifecycle_client, "UPDATE_TIMEOUT", timedelta(seconds=2))
@@ -294,6 +296,6 @@ async def test_a_send_no_worker_can_finish_yet_says_en_cours_with_202(
     answer = await client.post(
         f"/vendeur/propositions/{draft['id']}/envoyer", data={"csrf": csrf_of(html), "version": version}
     )
-    assert answer.status_code == 202, answer.text
-    assert "Votre demande est en cours de traitement" in answer.text
-    assert "Devis (non envoyé)" in answer.text  # where it stands meanwhile
+    assert answer.status_code == 503, answer.text
+    assert "Une erreur technique empêche pour l" in answer.text
+    assert "Devis (non envoyé)" in await page(client, draft["id"])  # nothing changed
