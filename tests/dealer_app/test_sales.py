@@ -257,15 +257,23 @@ async def test_send_by_email_reaches_the_buyer_and_the_confirmation_says_so(
     assert "Léa Dubois" in listed.text
 
 
-async def test_a_send_still_under_way_says_en_cours(client: httpx.AsyncClient, session_factory) -> None:
-    # No worker polls the task queue: the workflow starts, the sending cannot finish yet.
+async def test_a_send_no_worker_takes_in_time_says_saved_not_sent(
+    client: httpx.AsyncClient, session_factory, monkeypatch
+) -> None:
+    # No worker polls the task queue: the workflow starts, but cannot take the send in time,
+    # and the worker will refuse it when it arrives (workflows/update_deadline.py). So the page
+    # says what is true: a devis, not sent, to send later; never "en cours" for a send that
+    # will not happen.
+    import api.lifecycle_client as lifecycle_client
+
+    monkeypatch.setattr(lifecycle_client, "UPDATE_TIMEOUT", timedelta(seconds=2))
     login = await add_dealer_user(session_factory)
     csrf = await login_client(client, login)
     response = await form_post(client, csrf, action="envoyer")
     assert response.status_code == 303, response.text
     confirmation = await client.get(response.headers["location"])
-    assert "Envoi en cours" in confirmation.text and "est en cours" in confirmation.text
-    assert "Refresh" in confirmation.headers
+    assert "envoi impossible" in confirmation.text and "enregistrée comme devis" in confirmation.text
+    assert "Envoi en cours" not in confirmation.text
     assert await count(session_factory) == 1
 
 
