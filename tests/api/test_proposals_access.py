@@ -55,11 +55,19 @@ async def test_another_dealers_proposal_is_404_for_every_action(
     assert await count_rows() == 1  # the replace created nothing
 
 
-@pytest.mark.parametrize("proposal_id", ["not-a-uuid", "123", str(uuid.uuid4()), "%00"])
+@pytest.mark.parametrize("proposal_id", ["not-a-uuid", "123", str(uuid.uuid4())])
 async def test_unknown_or_malformed_id_is_404(client, dealers, new_body, proposal_id: str) -> None:
     for method, path, body in actions(proposal_id, new_body()):
         response = await call(client, method, path, dealers.a.headers, body)
         assert response.status_code == 404, (method, path, response.text)
+
+
+async def test_a_control_character_in_the_id_is_refused_at_the_edge(client, dealers, new_body) -> None:
+    # api/control_chars.py refuses it before any route: a 422 naming the path, on every action.
+    for method, path, body in actions("%00", new_body()):
+        response = await call(client, method, path, dealers.a.headers, body)
+        assert response.status_code == 422, (method, path, response.text)
+        assert response.json()["error"]["code"] == "control_character"
 
 
 async def test_actions_need_a_dealer_token(client, a_proposal) -> None:
