@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Select, and_, or_, select
 from temporalio import activity
@@ -42,7 +41,7 @@ def unsigned_expiring_states() -> list[str]:
     return sorted(sources - {ProposalMachine.initial_state.id})
 
 
-def expiring_query(now: datetime, within: timedelta) -> Select[Any]:
+def expiring_query(now: datetime, within: timedelta) -> Select[Proposal, Dealer]:
     """Unsigned proposals whose validity ends within `within`, not noticed yet, of centres
     that want the notice (no settings row: they do); soonest first."""
     return (
