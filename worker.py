@@ -28,6 +28,7 @@ from carflow.temporal_client import TemporalUnreachable, connect_with_retry
 from db.session import create_engine, create_session_factory
 from workflows.dealer_notices import NoticesConfig, ensure_running
 from workflows.registry import ALL_WORKFLOWS
+from workflows.update_deadline import UpdateDeadline
 
 log = structlog.get_logger("worker")
 
@@ -74,7 +75,8 @@ def create_worker(
         activities=build_activities(settings, session_factory),
         # Every activity log line carries its workflow id and run id; failed attempts are
         # recorded for the ADV stuck list (activities/failure_log.py).
-        interceptors=[ActivityLogContext(), ActivityFailureLog(session_factory)],
+        # An update the API stopped waiting for is refused, not applied later (workflows/update_deadline.py).
+        interceptors=[ActivityLogContext(), ActivityFailureLog(session_factory), UpdateDeadline()],
         # A redeploy's SIGTERM lets running activities (an SMTP send) finish first.
         graceful_shutdown_timeout=timedelta(seconds=30),
         workflow_runner=SandboxedWorkflowRunner(restrictions=sandbox_restrictions(settings)),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -17,7 +18,7 @@ from temporalio.exceptions import ApplicationError
 from activities.database import write_projection
 from carflow.records import fields_of
 from db.dealer_notices import queue_notice
-from db.models import Dealer, Proposal
+from db.models import Dealer, Proposal, ProposalTimelineEntry
 from statemachines.proposal import ProposalTimeline
 from workflows.proposal_contract import ACTIVITY_PROJECT, ProposalProjection
 
@@ -41,13 +42,23 @@ class RecordsActivities:
             values["withdrawn_at"] = func.coalesce(Proposal.withdrawn_at, datetime.now(UTC))
         proposal_id = uuid.UUID(data.proposal_id)
         async with self.session_factory() as session:
+            # The facts before this projection, locked until it is written: the timeline's
+            # steps are what changed between the two.
             before = (
                 await session.execute(
-                    select(Proposal.state, Proposal.first_viewed_at).where(Proposal.id == proposal_id)
+                    select(*(getattr(Proposal, name) for name in _COMPARED))
+                    .where(Proposal.id == proposal_id)
+                    .with_for_update()
                 )
             ).first()
             written = await write_projection(session, Proposal, proposal_id, data, values)
             if written and before is not None:
+                for event, at, detail in timeline_steps(before._asdict(), data, datetime.now(UTC)):
+                    session.add(
+                        ProposalTimelineEntry(
+                            proposal_id=proposal_id, version=data.version, event=event, at=at, detail=detail
+                        )
+                    )
                 await self._queue_notices(session, proposal_id, before.state, before.first_viewed_at, data)
             await session.commit()
             if written:
@@ -84,3 +95,34 @@ class RecordsActivities:
         assert dealer is not None  # foreign key
         for event in events:
             await queue_notice(session, proposal, dealer, event)
+
+
+_COMPARED = ("state", "sent_count", "first_sent_at", "view_count", "signed_at", "first_viewed_at")
+
+
+def timeline_steps(
+    before: dict[str, Any], data: ProposalProjection, now: datetime
+) -> list[tuple[str, datetime, str]]:
+    """The steps of the dealer's timeline between the stored facts and a newer projection:
+    (event, when, detail). A fact's own timestamp when the machine keeps one (sendings,
+    views, signature, end of validity), otherwise the projection's time (it runs right
+    after the transition)."""
+    steps: list[tuple[str, datetime, str]] = []
+    if data.sent_count > before["sent_count"] and data.last_sent_at is not None:
+        first = before["first_sent_at"] is None
+        steps.append(("sent" if first else "resent", data.last_sent_at, str(data.sent_count)))
+    if data.view_count > before["view_count"] and data.last_viewed_at is not None:
+        steps.append(("viewed", data.last_viewed_at, str(data.view_count)))
+    if data.signed_at is not None and before["signed_at"] is None:
+        steps.append(("signed", data.signed_at, ""))
+    moved = data.state != before["state"]
+    if moved and data.state in _STATE_STEPS:
+        at = data.expires_at if data.state == "expired" else now
+        steps.append((data.state, at, before["state"]))
+    if moved and before["state"] == "signing" and data.state in ("draft", "sent", "viewed"):
+        steps.append(("abandoned", now, data.state))
+    return steps
+
+
+# The states whose arrival is a step of its own (sent, viewed and signed have theirs above).
+_STATE_STEPS = frozenset({"signing", "withdrawn", "expired", "declined", "cancelled", "binding"})

@@ -14,6 +14,7 @@ from temporalio.client import Client
 
 from activities.document_templates import pdf_environment
 from api.access_log import AccessLog
+from api.backpressure import Backpressure
 from api.control_chars import ControlCharacterGuard
 from api.errors import install_error_handlers
 from api.metrics import install_metrics
@@ -55,6 +56,8 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
     app.add_middleware(ControlCharacterGuard)
     # Every action's update id comes from the request (api/update_ids.py).
     app.add_middleware(IdempotencyKeyCapture)
+    # New work is refused at once when the workers cannot keep up (api/backpressure.py).
+    app.add_middleware(Backpressure, settings=settings)
     app.add_middleware(AccessLog)
     install_metrics(app, settings.metrics_refresh_s)  # outermost: times the whole request
     for router in app_routers(settings):

@@ -4,7 +4,8 @@ A NUL byte makes PostgreSQL refuse the statement (a 500), and on SQLite `LIKE '%
 matches every row; other control characters end up in email headers and PDFs. So one ASGI
 middleware looks at the request before any route does:
 
-* query parameters: no control character at all (they are single-line by nature);
+* the path and query parameters: no control character at all (they are single-line by
+  nature; a path's ids and tokens reach the database and the audit log);
 * bodies (JSON, URL-encoded forms): no control character except tab, newline and carriage
   return, which multi-line text (a message, a comment) may hold. Single-line fields refuse
   those too through their types (api/fields.py).
@@ -105,6 +106,10 @@ class ControlCharacterGuard:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        # The path too: its parameters (ids, tokens) reach the database and the audit log.
+        if SINGLE_LINE.search(scope.get("path", "")):
+            await _refusal(scope, "path", "path")(scope, receive, send)
             return
         query = scope.get("query_string", b"").decode("latin-1")
         if query:

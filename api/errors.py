@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.templating import templates
+from carflow.links import adv_mailto
 
 log = structlog.get_logger(__name__)
 
@@ -67,7 +68,9 @@ def _field_name(loc: tuple[Any, ...]) -> str:
 
 # The people's pages (buyer, owner space, public listings, shared report): an error there is
 # a French page with whom to contact, never the API's JSON.
-PAGE_PREFIXES = ("/p/", "/espace", "/annonces", "/r/")
+PAGE_PREFIXES = ("/p/", "/espace", "/annonces", "/r/", "/vendeur")
+# The dealer app's error page names ADV (whom the seed tells dealers to write to), not support.
+DEALER_APP_PREFIX = "/vendeur"
 _PAGE_MESSAGES = {
     404: "Cette page n'existe pas ou n'est plus disponible.",
     429: "Trop de demandes en peu de temps : patientez quelques minutes puis réessayez.",
@@ -92,6 +95,18 @@ def page_error(
         message = _PAGE_MESSAGES.get(status_code, _PAGE_INTERNAL)
     else:
         message = _PAGE_MESSAGES.get(status_code, _PAGE_DEFAULT)
+    if request.url.path.startswith(DEALER_APP_PREFIX):
+        return templates.TemplateResponse(
+            request,
+            "vendeur/error.html",
+            {
+                "message": message,
+                "adv_email": settings.adv_email,
+                "adv_mailto": adv_mailto(settings, None, message),
+            },
+            status_code=status_code,
+            headers={**(headers or {}), "Cache-Control": "no-store"},
+        )
     return templates.TemplateResponse(
         request,
         "error.html",

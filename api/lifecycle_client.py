@@ -32,6 +32,7 @@ from temporalio.exceptions import ApplicationError, WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from api.errors import ApiError
+from api.update_deadline import accept_within, with_deadlines
 from api.update_ids import update_id_for
 from carflow.settings import Settings
 from statemachines.listing import SURVEY_REQUIRED
@@ -43,6 +44,7 @@ from workflows.contract import (
 )
 from workflows.listing_contract import LISTING, ListingStatus
 from workflows.proposal_contract import PROPOSAL, ProposalStatus
+from workflows.update_deadline import LATE_ERROR_TYPE
 
 log = structlog.get_logger(__name__)
 
@@ -121,6 +123,21 @@ class WorkflowGone(Exception):
     """The workflow does not exist or has closed; the caller asks the read model."""
 
 
+class ActionNotApplied(ApiError):
+    """503: the workflow did not take the event in time, so it never will; retrying may."""
+
+    def __init__(self, kind: LifecycleKind, event: str) -> None:
+        super().__init__(
+            503,
+            "action_not_applied",
+            f"The {kind.name}'s workflow could not take the request in time ({verb(kind, event)}): "
+            "it has not been done and will not be. Please send the same request again in a moment.",
+            headers={"Retry-After": "5"},
+            message_fr="Votre demande n'a pas pu être prise en compte à temps : elle n'a pas été "
+            "appliquée. Merci de la renouveler dans quelques instants.",
+        )
+
+
 class ActionPending(Exception):
     """The event was handed to the workflow but has not finished within the bound.
 
@@ -152,7 +169,8 @@ class LifecycleClient(Generic[StatusT]):
     """One kind's workflows, addressed by the id of the proposal or listing they run."""
 
     def __init__(self, client: Client, settings: Settings, kind: LifecycleKind) -> None:
-        self.client = client
+        # Its updates say when the API stops waiting (api/update_deadline.py).
+        self.client = with_deadlines(client)
         self.settings = settings
         self.kind = kind
 
@@ -260,21 +278,32 @@ class LifecycleClient(Generic[StatusT]):
         try:
             # The SDK keeps polling for the outcome while no worker runs (no per-RPC timeout
             # ends it): the overall bound turns that into ActionPending instead of a hang.
-            async with asyncio.timeout(UPDATE_TIMEOUT.total_seconds()):
-                update = await self.handle(target_id).start_update(
-                    event,
-                    argument,
-                    id=update_id,
-                    wait_for_stage=WorkflowUpdateStage.ACCEPTED,
-                    result_type=self.kind.status_type,
-                    rpc_timeout=UPDATE_TIMEOUT,
-                )
+            with accept_within(UPDATE_TIMEOUT.total_seconds()):
+                async with asyncio.timeout(UPDATE_TIMEOUT.total_seconds()):
+                    update = await self.handle(target_id).start_update(
+                        event,
+                        argument,
+                        id=update_id,
+                        wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+                        result_type=self.kind.status_type,
+                        rpc_timeout=UPDATE_TIMEOUT,
+                    )
             accepted = True
             async with asyncio.timeout(RESULT_TIMEOUT.total_seconds()):
                 status: StatusT = await update.result(rpc_timeout=RESULT_TIMEOUT)
         except WorkflowUpdateFailedError as err:
             raise self._failure(target_id, event, err.cause) from None
         except (WorkflowUpdateRPCTimeoutOrCancelledError, TimeoutError):
+            if not accepted:
+                # Past its deadline the worker refuses it (workflows/update_deadline.py):
+                # it will not happen, and the same request sent again is a new chance.
+                log.warning(
+                    "workflow_event_not_applied",
+                    kind=self.kind.name,
+                    target_id=str(target_id),
+                    event_name=event,
+                )
+                raise ActionNotApplied(self.kind, event) from None
             log.warning(
                 "workflow_event_pending",
                 kind=self.kind.name,
@@ -306,6 +335,9 @@ class LifecycleClient(Generic[StatusT]):
                 detail.get("reason") or cause.message,
                 code=detail.get("code"),
             )
+        if isinstance(cause, ApplicationError) and cause.type == LATE_ERROR_TYPE:
+            # A retry attached to an earlier copy of the update that arrived too late.
+            return ActionNotApplied(self.kind, event)
         if isinstance(cause, ApplicationError) and cause.type == INVALID_INPUT_ERROR_TYPE:
             field = str(detail.get("field", "body"))
             return ApiError(

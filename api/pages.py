@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
@@ -27,6 +28,18 @@ class PageRedirect(Exception):
     def __init__(self, url: str) -> None:
         super().__init__(url)
         self.url = url
+
+
+# Our pages' addresses are short; a longer one (a 100 kB id) is not kept for after the login:
+# its Location header would be over what browsers and proxies accept (64 kB for http.client).
+MAX_NEXT_LENGTH = 512
+
+
+def login_url(login: str, here: str) -> str:
+    """The login page, with `suite=` (where to go back once logged in) when `here` is short."""
+    if len(here) > MAX_NEXT_LENGTH:
+        return login
+    return f"{login}?suite={quote(here, safe='')}"
 
 
 class PageError(Exception):

@@ -51,7 +51,11 @@ if os.environ.get("BENCH_BARE_STATEMENTS"):
             for name, found in json.load(source).items()
         }
 
-engine = create_async_engine(os.environ.get("CARFLOW_DATABASE_URL", "postgresql+asyncpg://localhost/none"))
+# The same server setting as Carflow's connections (db/session.py): a custom plan per run.
+engine = create_async_engine(
+    os.environ.get("CARFLOW_DATABASE_URL", "postgresql+asyncpg://localhost/none"),
+    connect_args={"server_settings": {"plan_cache_mode": "force_custom_plan"}},
+)
 app = FastAPI()
 
 

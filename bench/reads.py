@@ -29,7 +29,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -37,7 +37,10 @@ from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from bench.stack import Stack, _http_ok, carflow_command, free_port
+from bench.stack import Stack, _cpu_and_rss, _http_ok, _tree, carflow_command, free_port
+
+# A load target: its name, client, and the path and headers of an endpoint there.
+Target = tuple[str, httpx.AsyncClient, Callable[["Endpoint"], str], Callable[["Endpoint"], dict[str, str]]]
 
 
 @dataclass
@@ -53,6 +56,7 @@ class Figures:
     errors: int = 0
     sent: int = 0
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # of the answering app's process over the measured requests
 
     def summary(self) -> dict[str, float | int | None]:
         ordered = sorted(self.latencies_ms)
@@ -68,6 +72,7 @@ class Figures:
             "req_per_s": round(len(ordered) / self.seconds, 1) if self.seconds else None,
             "requests": self.sent,
             "errors": self.errors,
+            "cpu_ms_per_request": round(self.cpu_seconds * 1000 / self.sent, 2) if self.sent else None,
         }
 
 
@@ -112,6 +117,23 @@ def seed(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
         timeout=3600,
     )
     return json.loads(done.stdout)
+
+
+async def vacuum_analyze(database_url: str) -> None:
+    """Visibility map and statistics fresh after the bulk load, as a live database has them
+    (index-only scans need the visibility map; an unvacuumed table reads the heap)."""
+    import asyncpg
+
+    connection = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://", 1))
+    try:
+        await connection.execute("VACUUM ANALYZE")
+    finally:
+        await connection.close()
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """CPU seconds (user + system) of a process and its descendants."""
+    return sum(_cpu_and_rss(p)[0] for p in _tree(pid))
 
 
 # --- endpoints and their SELECT -----------------------------------------------------------
@@ -225,10 +247,18 @@ async def capture(
 
 
 async def measure(
-    http: httpx.AsyncClient, path: str, headers: dict[str, str], rate: float, seconds: float
+    http: httpx.AsyncClient,
+    path: str,
+    headers: dict[str, str],
+    rate: float,
+    seconds: float,
+    cpu: Callable[[], float] = lambda: 0.0,
 ) -> Figures:
-    """Open loop: request i leaves at start + i/rate whether or not the earlier ones answered."""
+    """Open loop: request i leaves at start + i/rate whether or not the earlier ones answered.
+
+    `cpu` reads the answering process's CPU seconds, before and after."""
     figures = Figures()
+    cpu_before = cpu()
     count = max(1, int(rate * seconds))
     start = time.perf_counter() + 0.05
 
@@ -246,6 +276,7 @@ async def measure(
             figures.errors += 1
 
     await asyncio.gather(*(one(i) for i in range(count)))
+    figures.cpu_seconds = cpu() - cpu_before
     figures.sent = count
     figures.seconds = time.perf_counter() - start
     return figures
@@ -257,7 +288,10 @@ async def run_rounds(
     measured: list[Endpoint],
     headers: dict[str, dict[str, str]],
     args: argparse.Namespace,
+    cpu: dict[str, Callable[[], float]] | None = None,
 ) -> dict[str, dict[str, Figures]]:
+    """`cpu`: each target's ("carflow", "bare") process CPU seconds, read around each measure."""
+    cpu = cpu or {}
     results: dict[str, dict[str, Figures]] = {
         e.name: {"carflow": Figures(), "bare": Figures()} for e in measured
     }
@@ -266,7 +300,7 @@ async def run_rounds(
         httpx.AsyncClient(base_url=carflow, timeout=30, limits=limits) as to_carflow,
         httpx.AsyncClient(base_url=bare, timeout=30, limits=limits) as to_bare,
     ):
-        targets = (
+        targets: tuple[Target, ...] = (
             ("carflow", to_carflow, lambda e: e.path, lambda e: headers.get(e.auth or "", {})),
             ("bare", to_bare, lambda e: f"/q/{slug(e.name)}", lambda e: {}),
         )
@@ -277,16 +311,25 @@ async def run_rounds(
         for number in range(args.rounds):
             for target, http, path, hdrs in targets:
                 for endpoint in measured:
-                    got = await measure(http, path(endpoint), hdrs(endpoint), args.rate, args.seconds)
+                    got = await measure(
+                        http,
+                        path(endpoint),
+                        hdrs(endpoint),
+                        args.rate,
+                        args.seconds,
+                        cpu.get(target, lambda: 0.0),
+                    )
                     total = results[endpoint.name][target]
                     total.latencies_ms += got.latencies_ms
                     total.errors += got.errors
                     total.sent += got.sent
                     total.seconds += got.seconds
+                    total.cpu_seconds += got.cpu_seconds
                     summary = got.summary()
                     log(
                         f"round {number + 1}/{args.rounds} {target:7} {endpoint.name:28} "
-                        f"p50 {summary['p50_ms']} ms  p99 {summary['p99_ms']} ms  errors {got.errors}"
+                        f"p50 {summary['p50_ms']} ms  p99 {summary['p99_ms']} ms  "
+                        f"cpu {summary['cpu_ms_per_request']} ms/req  errors {got.errors}"
                     )
     return results
 
@@ -294,8 +337,8 @@ async def run_rounds(
 def table(results: dict[str, dict[str, Figures]]) -> tuple[str, list[dict[str, Any]]]:
     rows = []
     lines = [
-        f"{'endpoint':28} {'carflow p50':>11} {'p99':>8} {'req/s':>6} {'err':>4} | "
-        f"{'bare p50':>8} {'p99':>8} {'req/s':>6} | {'p50 x':>6} {'p99 x':>6}",
+        f"{'endpoint':28} {'carflow p50':>11} {'p99':>8} {'req/s':>6} {'err':>4} {'cpu ms':>6} | "
+        f"{'bare p50':>8} {'p99':>8} {'req/s':>6} {'cpu ms':>6} | {'p50 x':>6} {'p99 x':>6}",
     ]
     for name, pair in results.items():
         c, b = pair["carflow"].summary(), pair["bare"].summary()
@@ -312,15 +355,17 @@ def table(results: dict[str, dict[str, Figures]]) -> tuple[str, list[dict[str, A
         }
         rows.append(row)
         lines.append(
-            f"{name:28} {c['p50_ms']!s:>11} {c['p99_ms']!s:>8} {c['req_per_s']!s:>6} {c['errors']!s:>4} | "
-            f"{b['p50_ms']!s:>8} {b['p99_ms']!s:>8} {b['req_per_s']!s:>6} | "
+            f"{name:28} {c['p50_ms']!s:>11} {c['p99_ms']!s:>8} {c['req_per_s']!s:>6} {c['errors']!s:>4} "
+            f"{c['cpu_ms_per_request']!s:>6} | "
+            f"{b['p50_ms']!s:>8} {b['p99_ms']!s:>8} {b['req_per_s']!s:>6} {b['cpu_ms_per_request']!s:>6} | "
             f"{row['p50_ratio']!s:>6} {row['p99_ratio']!s:>6}"
         )
     return "\n".join(lines), rows
 
 
 @contextlib.contextmanager
-def bare_app(stack: Stack, statements_file: Path) -> Iterator[str]:
+def bare_app(stack: Stack, statements_file: Path) -> Iterator[tuple[str, int]]:
+    """The bare app's URL and pid."""
     port = free_port()
     env = {**stack.env(), "BENCH_BARE_STATEMENTS": str(statements_file)}
     logfile = (stack.root / "bare.log").open("ab")
@@ -339,7 +384,7 @@ def bare_app(stack: Stack, statements_file: Path) -> Iterator[str]:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"bare app did not start: {(stack.root / 'bare.log').read_text()[-2000:]}")
             time.sleep(0.2)
-        yield url
+        yield url, process.pid
     finally:
         process.terminate()
         try:
@@ -372,6 +417,8 @@ def main(argv: list[str] | None = None) -> int:
         log(f"seeding {args.proposals} proposals and {args.listings} listings")
         seeded = seed(stack, args)
         log(f"seeded in {seeded['seconds']} s")
+        asyncio.run(vacuum_analyze(stack.database_url or ""))
+        log("VACUUM ANALYZE done")
         tokens = {"dealer": seeded["dealers"][0]["token"], "staff": seeded["staff_token"]}
         headers = {role: {"Authorization": f"Bearer {token}"} for role, token in tokens.items()}
         stack.dealer_token = tokens["dealer"]
@@ -381,15 +428,19 @@ def main(argv: list[str] | None = None) -> int:
         statements = asyncio.run(capture(stack, measured, headers))
         statements_file = root / "bare_statements.json"
         statements_file.write_text(json.dumps(statements, indent=2))
-        with bare_app(stack, statements_file) as bare:
+        with bare_app(stack, statements_file) as (bare, bare_pid):
             log(f"bare app at {bare}; {args.rounds} rounds at {args.rate} req/s, {args.seconds} s each")
-            results = asyncio.run(run_rounds(stack.api_url, bare, measured, headers, args))
+            cpu = {"carflow": lambda: stack.usage("api")[0], "bare": lambda: process_cpu_seconds(bare_pid)}
+            load_before = os.getloadavg()
+            results = asyncio.run(run_rounds(stack.api_url, bare, measured, headers, args, cpu))
+            load_after = os.getloadavg()
         text, rows = table(results)
         print(
             f"\nPostgreSQL, {args.proposals} proposals (one dealer 20 %), {args.listings} listings "
             f"(30 % public); {args.rate} req/s open loop, {args.rounds} x {args.seconds} s "
-            "per endpoint and target\n"
+            "per endpoint and target; cpu ms: the app process's CPU per request sent"
         )
+        print(f"load average (1, 5, 15 min) before {load_before}, after {load_after}\n")
         print(text)
         if args.json:
             args.json.write_text(
@@ -401,6 +452,7 @@ def main(argv: list[str] | None = None) -> int:
                         "endpoints": rows,
                         "bare_statements": statements,
                         "seed_seconds": seeded["seconds"],
+                        "load_average": {"before": load_before, "after": load_after},
                     },
                     indent=2,
                     default=str,

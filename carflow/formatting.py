@@ -50,3 +50,25 @@ def vehicle_title(vehicle: _Vehicle) -> str:
     """ "Peugeot 308 1.2 PureTech": make, model and version when there is one."""
     parts = [vehicle.vehicle_make, vehicle.vehicle_model, vehicle.vehicle_version or ""]
     return " ".join(p for p in parts if p)
+
+
+# A proposal's state as the dealer's pages say it (the machine's states, statemachines/proposal.py;
+# the kernel imports nothing of ours, so the keys are the states' values). One place for
+# every page and email that names a state.
+PROPOSAL_STATE_LABELS: dict[str, str] = {
+    "draft": "Brouillon / devis",
+    "sent": "Envoyée",
+    "viewed": "Consultée",
+    "signing": "Signature en cours",
+    "signed": "Signée",
+    "binding": "Contrat définitif",
+    "expired": "Expirée",
+    "withdrawn": "Rétractée",
+    "declined": "Refusée",
+    "cancelled": "Annulée",
+}
+
+
+def proposal_state_label(state: str) -> str:
+    """ "Envoyée" for `sent`; an unknown state is shown as it is rather than hidden."""
+    return PROPOSAL_STATE_LABELS.get(state, state)

@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import uuid
 from dataclasses import dataclass
+from urllib.parse import quote
 
 from carflow.settings import Settings
 from carflow.tokens import hash_token
@@ -102,3 +103,16 @@ def dealer_login_url(settings: Settings) -> str:
 def dealer_password_url(settings: Settings, token: str) -> str:
     """The one-time link to choose a password: printed by `carflow dealer user add`, or emailed."""
     return f"{settings.public_url}/vendeur/mot-de-passe/{token}"
+
+
+def adv_mailto(settings: Settings, contract_number: str | None = None, problem: str | None = None) -> str:
+    """A mailto to ADV (CARFLOW_ADV_EMAIL) with the subject and body the seed asks dealers to
+    send: the contract number, and what went wrong."""
+    subject = f"Contrat {contract_number} : signalement" if contract_number else "Signalement Carflow"
+    lines = ["Bonjour,", ""]
+    if contract_number:
+        lines.append(f"Numéro de contrat : {contract_number}")
+    if problem:
+        lines.append(f"Problème rencontré : {problem}")
+    lines += ["", "Cordialement,"]
+    return f"mailto:{settings.adv_email}?subject={quote(subject)}&body={quote(chr(10).join(lines))}"

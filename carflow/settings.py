@@ -173,6 +173,27 @@ class Settings(BaseSettings):
         gt=0,
         description="`/readyz` answers 503 when the oldest task waiting on the task queue is older.",
     )
+    # Backpressure (issue 15, api/backpressure.py): new work is refused at once, not after 30 s.
+    backpressure_slots: int = Field(
+        8,
+        ge=0,
+        description="Workflow actions (POST/PUT/PATCH/DELETE) in flight per API process; 0: no limit.",
+    )
+    backpressure_slot_wait_s: float = Field(
+        0.1, ge=0, description="How long an action waits for a free slot before `503 overloaded`."
+    )
+    backpressure_max_backlog_age_s: float = Field(
+        10.0,
+        gt=0,
+        description="New actions answer `503 overloaded` while the oldest task on the task queue "
+        "has waited longer (or no worker polls).",
+    )
+    backpressure_backlog_ttl_s: float = Field(
+        1.0, gt=0, description="How long the API trusts its last look at the task queue's backlog."
+    )
+    backpressure_retry_after_s: int = Field(
+        2, ge=1, description="`Retry-After` of a `503 overloaded` answer, in seconds."
+    )
 
     # Worker sizing, for a small machine (2 cores, a few hundred MB): README "Worker sizing".
     worker_max_cached_workflows: int = Field(

@@ -170,12 +170,18 @@ async def main(args: argparse.Namespace) -> int:
                     await run.lifecycle(number)
 
             async def killer() -> None:
-                for _ in range(args.kills):
+                # Worker kills first, then the Temporal dev server (restarted on its database
+                # file), then the SMTP sink down for a while: each meets requests in flight.
+                outages = ["worker"] * args.kills + ["temporal"] * args.temporal_kills
+                outages += ["mail"] * (1 if args.smtp_down else 0)
+                for name in outages:
                     await asyncio.sleep(args.kill_every)
-                    print(f"chaos: kill -9 worker at {time.strftime('%H:%M:%S')}", flush=True)
-                    stack.kill("worker")
-                    await asyncio.sleep(args.down_for)
-                    await asyncio.to_thread(stack.restart, "worker")
+                    print(f"chaos: kill -9 {name} at {time.strftime('%H:%M:%S')}", flush=True)
+                    stack.kill(name)
+                    await asyncio.sleep(args.smtp_down if name == "mail" else args.down_for)
+                    await asyncio.to_thread(stack.restart, name)
+                    if name == "temporal":  # the worker and API reconnect by themselves
+                        print(f"chaos: temporal back at {time.strftime('%H:%M:%S')}", flush=True)
 
             started = time.monotonic()
             await asyncio.gather(killer(), *(one(n) for n in range(args.lifecycles)))
@@ -186,7 +192,8 @@ async def main(args: argparse.Namespace) -> int:
             lost, duplicated = mail_figures(run, buyers)
     server_errors = sum(n for status, n in figures.statuses.items() if status >= 500 and status != 503)
     print(
-        f"chaos: {args.lifecycles} lifecycles, {args.kills} worker kills, {elapsed:.0f} s: "
+        f"chaos: {args.lifecycles} lifecycles, {args.kills} worker kills, {args.temporal_kills} Temporal "
+        f"kills, SMTP down {args.smtp_down:.0f} s, {elapsed:.0f} s: "
         f"signed {figures.signed}, stuck {len(figures.stuck)}, emails lost {lost}, duplicated {duplicated}, "
         f"HTTP 5xx (not 503) {server_errors}, 503 retried {figures.retries}, false answers "
         f"{len(figures.false_answers)}; statuses {dict(sorted(figures.statuses.items()))}"
@@ -202,6 +209,10 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m chaos", description=__doc__.splitlines()[0])
     parser.add_argument("--lifecycles", type=int, default=20)
     parser.add_argument("--kills", type=int, default=2)
+    parser.add_argument("--temporal-kills", type=int, default=0, help="kill -9 the Temporal dev server")
+    parser.add_argument(
+        "--smtp-down", type=float, default=0.0, help="seconds the SMTP sink is down (0: never)"
+    )
     parser.add_argument("--kill-every", type=float, default=8.0, help="seconds between kills")
     parser.add_argument("--down-for", type=float, default=3.0, help="seconds the worker stays dead")
     parser.add_argument("--concurrency", type=int, default=5)

@@ -11,7 +11,9 @@ Hypothesis (fixed seed, so a run can be repeated): positive and negative schemat
 half of them with the caller's real ids in the path (its proposal, listing, buyer token), and
 about one string or number in three replaced by a hostile value (NUL and other control
 characters, lone surrogates, bidi and zero-width characters, LIKE wildcards, 100 kB texts,
-integers beyond 64 bits). The cases are sent:
+integers beyond 64 bits). The pages, which the OpenAPI leaves out, get as many GETs per
+caller (owner, buyer, anonymous): real or hostile path values, hostile query values under the
+names pages read. The cases are sent:
 
 1. one after the other (`sequential`), Temporal up;
 2. all again, `--concurrency` at a time (`concurrent`), Temporal up;
@@ -32,6 +34,7 @@ import email
 import email.policy
 import json
 import mailbox
+import os
 import re
 import sys
 import tempfile
@@ -45,6 +48,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import asyncpg
 import requests
@@ -52,6 +56,7 @@ import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as fixed_seed
 from hypothesis import strategies as st
+from requests.adapters import HTTPAdapter
 from schemathesis.generation.modes import GenerationMode
 
 from bench.lifecycle import proposal_body
@@ -99,27 +104,37 @@ HOSTILE_TEXTS = [
 HOSTILE_NUMBERS = [2**63, -(2**63) - 1, 2**31, -(2**31) - 1, 10**30, -1, 0, 1e308, -1e308]
 
 
-def hostile_text() -> st.SearchStrategy[str]:
-    return st.one_of(
+def hostile_text(surrogates: bool = True) -> st.SearchStrategy[str]:
+    """Hostile strings; lone surrogates only where the wire can carry them (JSON's \\ud800)."""
+    texts = st.one_of(
         st.sampled_from(HOSTILE_TEXTS),
         st.text(st.characters(codec="utf-8", min_codepoint=0, max_codepoint=0x3000), max_size=40),
         st.text(st.characters(categories=["Cc", "Cf", "Zl", "Zp", "Cs"]), min_size=1, max_size=8),
         st.integers(1_000, 100_000).map(lambda n: "x" * n),
         st.tuples(st.sampled_from(["Jeanne", "a@b.fr", "FR76"]), st.sampled_from(HOSTILE_TEXTS)).map("".join),
     )
+    return texts if surrogates else texts.filter(_encodable)
 
 
-def _mutate(value: Any, draw: Callable[[st.SearchStrategy[Any]], Any], depth: int = 0) -> Any:
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _mutate(value: Any, draw: Callable[[st.SearchStrategy[Any]], Any], surrogates: bool = True) -> Any:
     """The value with about one leaf in three (string or number) replaced by a hostile one."""
     if isinstance(value, dict):
-        return {key: _mutate(item, draw, depth + 1) for key, item in value.items()}
+        return {key: _mutate(item, draw, surrogates) for key, item in value.items()}
     if isinstance(value, list):
-        return [_mutate(item, draw, depth + 1) for item in value]
+        return [_mutate(item, draw, surrogates) for item in value]
     if isinstance(value, bool) or value is None:
         return value
     if isinstance(value, str | int | float) and draw(st.integers(0, 2)) == 0:
         if isinstance(value, str):
-            return draw(hostile_text())
+            return draw(hostile_text(surrogates))
         return draw(st.sampled_from(HOSTILE_NUMBERS))
     return value
 
@@ -136,6 +151,18 @@ class Caller:
     ids: dict[str, list[str]] = field(default_factory=dict)
 
 
+class SourceAddress(HTTPAdapter):
+    """Connections from this local address (any 127.x.y.z reaches the API on loopback)."""
+
+    def __init__(self, host: str) -> None:
+        self.host = host
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["source_address"] = (self.host, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
 class Callers:
     """Every kind of caller, with real credentials on `stack`."""
 
@@ -147,6 +174,7 @@ class Callers:
         self.owner_email = ""
         self.owner_password = ""
         self.failed_logins = 0
+        self.logins = 0
         self.by_name: dict[str, Caller] = {}
 
     def make(self) -> dict[str, Caller]:
@@ -190,7 +218,11 @@ class Callers:
     def login_owner(self) -> None:
         """(Re)open the owner's session: after the fuzz's own logout, or a password change."""
         with self.lock:
+            # From a loopback address of its own each time: the fuzz's login cases from
+            # 127.0.0.1 spend that address's login budget (30 in 15 min) within seconds.
+            self.logins += 1
             session = requests.Session()
+            session.mount("http://", SourceAddress(f"127.0.{self.logins // 250}.{2 + self.logins % 250}"))
             answer = session.post(
                 f"{self.base}/api/v1/owner/login",
                 json={"email": self.owner_email, "password": self.owner_password},
@@ -283,7 +315,7 @@ def generate(
             ]
             if fixed:
                 strategies += [st.fixed_dictionaries(fixed).flatmap(_positive_with(operation))] * 2
-            found += _draw(strategies, per_operation, seed, base_url, caller.name, label)
+            found += fuzz_cases(strategies, per_operation, seed, base_url, caller.name, label)
     return found
 
 
@@ -296,9 +328,10 @@ def _positive_with(operation: Any) -> Callable[[dict[str, str]], st.SearchStrate
     return strategy
 
 
-def _draw(
+def fuzz_cases(
     strategies: list[Any], count: int, seed: int, base_url: str, caller: str, label: str
 ) -> list[Request]:
+    """`count` cases drawn from `strategies` (same seed, same cases), one in two made hostile."""
     collected: list[Request] = []
 
     @settings(
@@ -312,19 +345,104 @@ def _draw(
     @given(st.data())
     def draw(data: st.DataObject) -> None:
         case = data.draw(st.one_of(strategies))
-        if data.draw(st.booleans()):
-            case.query = _mutate(case.query, data.draw) if case.query else case.query
-            if isinstance(case.body, dict | list):
-                case.body = _mutate(case.body, data.draw)
-            if case.path_parameters and data.draw(st.integers(0, 3)) == 0:
-                case.path_parameters = _mutate(case.path_parameters, data.draw)
+        hostile = data.draw(st.booleans())
+        if hostile and case.path_parameters and data.draw(st.integers(0, 3)) == 0:
+            case.path_parameters = _mutate(case.path_parameters, data.draw, surrogates=False)
         kwargs = case.as_transport_kwargs(base_url=base_url)
+        if hostile:
+            # After serializing: schemathesis would re-validate (and choke on) a lone surrogate.
+            if kwargs.get("params"):
+                kwargs["params"] = _mutate(kwargs["params"], data.draw, surrogates=False)
+            if isinstance(kwargs.get("json"), dict | list):
+                kwargs["json"] = _mutate(kwargs["json"], data.draw)
         headers = dict(kwargs.get("headers") or {})
         headers.pop("X-Schemathesis-TestCaseId", None)
         if caller != "anonymous":
             headers.pop("Authorization", None)  # the caller's own credentials replace it
         kwargs["headers"] = headers
         collected.append(Request(caller, label, kwargs))
+
+    draw()
+    return collected
+
+
+# --- the pages (not in the OpenAPI) -------------------------------------------------------------
+
+# The query parameters pages read (their forms' and links' names), besides their routes' own.
+PAGE_QUERY_NAMES = ["marque", "modele", "prix_max", "ville", "tri", "page", "curseur", "cursor"]
+PAGE_QUERY_NAMES += ["suite", "ok", "message", "tous", "relance", "q", "etat"]
+PAGE_CALLERS = ("owner", "buyer", "anonymous")
+PATH_PARAMETER = re.compile(r"\{(\w+)\}")
+
+
+def page_routes(environment: dict[str, str]) -> list[tuple[str, tuple[str, ...]]]:
+    """(path template, query names) of every GET page: the app's routes outside /api and the docs."""
+    os.environ.update(environment)  # the stack's settings, to build the app and read its routes
+    from api import create_app
+
+    found: set[tuple[str, tuple[str, ...]]] = set()
+
+    def walk(routes: list[Any]) -> None:
+        for route in routes:
+            inner = getattr(route, "routes", None) or getattr(
+                getattr(route, "original_router", None), "routes", None
+            )
+            if inner:
+                walk(inner)
+                continue
+            path = getattr(route, "path", "")
+            if "GET" not in (getattr(route, "methods", None) or ()) or path.startswith(SKIPPED_PAGES):
+                continue
+            dependant = getattr(route, "dependant", None)
+            found.add((path, tuple(q.name for q in dependant.query_params) if dependant else ()))
+
+    walk(create_app().routes)
+    return sorted(found)
+
+
+SKIPPED_PAGES = ("/api/", "/healthz", "/readyz", "/metrics", "/docs", "/redoc", "/openapi.json", "/dev/")
+
+
+def page_cases(
+    routes: list[tuple[str, tuple[str, ...]]],
+    base_url: str,
+    callers: dict[str, Caller],
+    count: int,
+    seed: int,
+) -> list[Request]:
+    """`count` GETs per page and caller: real or hostile path values, hostile query values."""
+    found: list[Request] = []
+    for path, own_names in routes:
+        names = sorted(set(PAGE_QUERY_NAMES) | set(own_names))
+        for caller in callers.values():
+            if caller.name not in PAGE_CALLERS:
+                continue
+            found += _page_draws(path, names, caller, base_url, count, seed)
+    return found
+
+
+def _page_draws(
+    path: str, names: list[str], caller: Caller, base_url: str, count: int, seed: int
+) -> list[Request]:
+    collected: list[Request] = []
+    real = [value for values in caller.ids.values() for value in values]
+
+    @settings(
+        max_examples=count, database=None, phases=[Phase.generate], suppress_health_check=list(HealthCheck)
+    )
+    @fixed_seed(seed)
+    @given(st.data())
+    def draw(data: st.DataObject) -> None:
+        url = path
+        for parameter in PATH_PARAMETER.findall(path):
+            choices = [hostile_text(surrogates=False)] + ([st.sampled_from(real)] if real else [])
+            value = data.draw(st.one_of(choices))
+            url = url.replace(f"{{{parameter}}}", quote(value, safe=""), 1)
+        params = data.draw(
+            st.dictionaries(st.sampled_from(names), hostile_text(surrogates=False), max_size=3)
+        )
+        kwargs = {"method": "GET", "url": base_url + url, "params": params, "headers": {}}
+        collected.append(Request(caller.name, f"GET {path}", kwargs))
 
     draw()
     return collected
@@ -403,10 +521,8 @@ def send(
         text = answer.text
         ok = honest(answer.status_code, text, content_type, request.operation, temporal_down)
         figures.record(run, request, answer.status_code, text, ok)
-        if request.caller == "owner" and (
-            request.operation == "POST /api/v1/owner/logout" or answer.status_code == 401
-        ):
-            callers.login_owner()
+        if request.caller == "owner" and request.operation == "POST /api/v1/owner/logout":
+            callers.login_owner()  # the session it just ended
 
     if concurrency <= 1:
         for request in requests_:
@@ -471,6 +587,8 @@ def main(args: argparse.Namespace) -> int:
         cases = generate(
             schemathesis.openapi.from_dict(spec), stack.api_url, chosen, args.per_operation, args.seed
         )
+        pages = page_routes(stack.env())
+        cases += page_cases(pages, stack.api_url, chosen, args.per_operation, args.seed)
         print(f"fuzz: {len(cases)} cases generated in {time.monotonic() - started:.0f} s (seed {args.seed})")
         passes = [("sequential", 1, False)]
         if args.concurrency > 1:
@@ -491,7 +609,7 @@ def main(args: argparse.Namespace) -> int:
 
 def parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m chaos.fuzz", description=__doc__.splitlines()[0])
-    parser.add_argument("--per-operation", type=int, default=20, help="cases per operation and caller")
+    parser.add_argument("--per-operation", type=int, default=22, help="cases per operation and caller")
     parser.add_argument("--callers", nargs="+", default=list(CALLERS), choices=CALLERS)
     parser.add_argument("--concurrency", type=int, default=8, help="parallel requests (1: none)")
     parser.add_argument("--outage", action="store_true", help="a last pass with Temporal killed")

@@ -75,6 +75,14 @@ def banner(settings: Settings, credentials: dict | None) -> str:
         "",
         "=" * 72,
         "Carflow is running. Where to click:",
+    ]
+    login = ((credentials or {}).get("dealer") or {}).get("login")
+    if login:
+        lines += [
+            f"  Dealer app           {settings.public_url}/vendeur  (start here)",
+            f"    demo login         {login['email']} / {login['password']}",
+        ]
+    lines += [
         f"  API docs (OpenAPI)   {settings.public_url}/docs",
         f"  Health               {settings.public_url}/healthz",
         f"  Dev mailbox          {settings.public_url}/dev/mailbox",

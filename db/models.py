@@ -735,6 +735,28 @@ class DealerPasswordToken(Base):
     used_at: Mapped[datetime | None] = mapped_column()
 
 
+# --- The dealer's "Consulter" timeline (issue 13) ----------------------------------------
+
+
+class ProposalTimelineEntry(Base):
+    """One step of a proposal's life as the dealer's timeline shows it (sent, each view,
+    signing started, signed, cancelled...): written by the `records` activity with the
+    projection that carries it, so it is the read model's, never a workflow query. The
+    unique (proposal, version, event) makes a retried projection write nothing twice."""
+
+    __tablename__ = "proposal_timeline_entries"
+    __table_args__ = (
+        UniqueConstraint("proposal_id", "version", "event", name="uq_proposal_timeline_entries_step"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    proposal_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("proposals.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column()  # the projection's state_version
+    event: Mapped[str] = mapped_column(String(30))  # sent | resent | viewed | signing | signed | <state>
+    at: Mapped[datetime] = mapped_column()
+    detail: Mapped[str] = mapped_column(String(200), default="")  # e.g. the view's number
+
+
 # --- The dealer's activity and notifications (issue 13) ----------------------------------
 
 # The activity dashboard counts each event of a centre's proposals over a period: one range

@@ -80,3 +80,7 @@ PATCH_LEAN_LIFECYCLE = "lean-lifecycle-v1"
 # timer wakes at the machine's `wake_at`, which keeps a reminder's timer across signing
 # instead of cancelling it on accept and starting it again. A v2 run is lean too.
 PATCH_LEAN_LIFECYCLE_V2 = "lean-lifecycle-v2"
+# The third (asked first; a v3 run has v2 too): an update may answer once the effect it queued
+# is done (a proposal's accept: the contract to review), which moves the update's completion
+# in history, hence its own id.
+PATCH_LEAN_LIFECYCLE_V3 = "lean-lifecycle-v3"

@@ -39,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.contract import (
         PATCH_LEAN_LIFECYCLE,
         PATCH_LEAN_LIFECYCLE_V2,
+        PATCH_LEAN_LIFECYCLE_V3,
         QUERY_STATUS,
         REFUSED_ERROR_TYPE,
         SIGNAL_RETRY_EMAILS,
@@ -189,12 +190,15 @@ class LifecycleWorkflow(ABC, Generic[MachineT, StatusT]):
 
     def _lean(self) -> bool:
         """Whether this run keeps the lean history (recorded once per run: histories from
-        before the patch replay the old way). A new run records only the second version's
-        marker; one recorded with the first replays as it was."""
+        before the patch replay the old way). A new run records only the latest version's
+        marker; one recorded with an earlier version replays as it was."""
         return self._lean_v2() or workflow.patched(PATCH_LEAN_LIFECYCLE)
 
     def _lean_v2(self) -> bool:
-        return workflow.patched(PATCH_LEAN_LIFECYCLE_V2)
+        return self._lean_v3() or workflow.patched(PATCH_LEAN_LIFECYCLE_V2)
+
+    def _lean_v3(self) -> bool:
+        return workflow.patched(PATCH_LEAN_LIFECYCLE_V3)
 
     def _wake_at(self) -> datetime | None:
         """When the lean loop's timer wakes (see `_live_lean`)."""
@@ -313,9 +317,23 @@ class LifecycleWorkflow(ABC, Generic[MachineT, StatusT]):
             # replay, and histories recorded before the machine knew actors must replay).
             self._validate(event, request, as_actor=False)
             workflow.logger.info("%s by %s in state %s", event, self._actor(event, request), self.state)
-            if self._apply(event, request):
+            applied = self._apply(event, request)
+            # Taken now: the main loop may start running them while the projection is written.
+            awaited = self._answer_awaits(event) if self._lean_v3() else []
+            if applied:
                 await self._project()
+        if awaited:
+            # Outside the lock: the main loop runs the effects meanwhile. A failed effect
+            # (this one, or one queued before it) ends the wait: the answer says so.
+            await workflow.wait_condition(
+                lambda: self.effect_failed or not any(e is a for e in self.effects for a in awaited)
+            )
         return self._status()
+
+    def _answer_awaits(self, event: str) -> list[Effect]:
+        """The effects just queued that the update's answer waits for (behind
+        PATCH_LEAN_LIFECYCLE_V3), so that its caller finds their result ready."""
+        return []
 
     def _apply(self, event: str, request: Any) -> bool:
         """Carry out a validated update; returns whether the read model must be written."""

@@ -145,6 +145,14 @@ class ProposalWorkflow(LifecycleWorkflow[ProposalMachine, ProposalStatus]):
         self._fire(event)
         return True
 
+    def _answer_awaits(self, event: str) -> list[Effect]:
+        # Signing starts: the answer comes with the contract to review made (or the envelope
+        # created), so the buyer's next page shows it instead of "en préparation" and a
+        # refresh. Past the API's bound the answer is pending, as for any slow update.
+        if event in PREPARES_SIGNING:
+            return [e for e in self.effects if e.kind == "prepare_signing"][-1:]
+        return []
+
     @workflow.signal(name=SIGNAL_PROVIDER_EVENT)
     async def provider_event(self, event: ProviderEvent) -> None:
         """E-signature callback: completed signs, declined/voided abandons signing.

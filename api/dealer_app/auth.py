@@ -2,8 +2,9 @@
 
 The forms post back here and redirect (303). A wrong email or password gets the same
 French message whatever was wrong (no account enumeration), next to the field and at the
-top; too many attempts from one address get the 429 page, too many on one account lock it
-for a while (api/dealer_app/users.py).
+top; too many failed attempts from one address get the 429 page (successful ones do not
+count: a dealership's staff share an address), too many on one account lock it for a while
+(api/security/passwords.py).
 """
 
 from __future__ import annotations
@@ -23,11 +24,11 @@ from api.dealer_app.deps import (
     render_page,
     safe_next,
 )
-from api.dealer_app.sessions import end_session, session_user, start_session
+from api.dealer_app.sessions import DEALER_SESSIONS, session_user
 from api.dealer_app.users import authenticate
 from api.deps import ClockDep, SessionDep, SettingsDep
 from api.security import csrf, rate_limit
-from api.security.passwords import LoginFailed
+from api.security.passwords import LoginFailed, missing_credentials
 
 router = APIRouter(prefix="/vendeur", include_in_schema=False, route_class=body_limited_route(32 * 1024))
 
@@ -64,16 +65,11 @@ async def login(request: Request, session: SessionDep, settings: SettingsDep, cl
     context: dict[str, Any] = {"email": email, "suite": suite}
     if not csrf.form_token_valid(request, settings, str(form.get(csrf.CSRF_FIELD) or "")):
         return login_page(request, {**context, "error": CSRF_FAILED_FR}, 403)
-    missing = {}
-    if not email:
-        missing["email"] = "Indiquez votre adresse e-mail."
-    if not password:
-        missing["password"] = "Indiquez votre mot de passe."
+    missing = missing_credentials(email, password)
     if missing:
         return login_page(request, {**context, "field_errors": missing}, 422)
-    verdict = await rate_limit.hit(
-        session, rate_limit.LOGIN_PER_IP, rate_limit.client_ip(request.client), clock()
-    )
+    address = rate_limit.client_ip(request.client)
+    verdict = await rate_limit.peek(session, rate_limit.DEALER_LOGIN_FAILURES_PER_IP, address, clock())
     if not verdict.allowed:
         response = login_page(request, {**context, "error": TOO_MANY_FR}, 429)
         response.headers["Retry-After"] = str(verdict.retry_after_s)
@@ -81,6 +77,7 @@ async def login(request: Request, session: SessionDep, settings: SettingsDep, cl
     try:
         user = await authenticate(session, email, password, clock(), settings)
     except LoginFailed as failed:
+        await rate_limit.hit(session, rate_limit.DEALER_LOGIN_FAILURES_PER_IP, address, clock())
         message = failed.message_fr
         return login_page(
             request,
@@ -88,7 +85,7 @@ async def login(request: Request, session: SessionDep, settings: SettingsDep, cl
             429 if failed.kind == "locked" else 401,
         )
     response = redirect(suite)
-    await start_session(response, settings, session, user, clock())
+    await DEALER_SESSIONS.start(response, settings, session, user.id, clock())
     # A fresh CSRF secret for the logged-in session.
     response.delete_cookie(csrf.CSRF_COOKIE, path="/")
     return response
@@ -100,7 +97,7 @@ async def logout(request: Request, session: SessionDep, settings: SettingsDep) -
     if not csrf.form_token_valid(request, settings, str(form.get(csrf.CSRF_FIELD) or "")):
         return login_page(request, {"error": CSRF_FAILED_FR}, 403)
     response = redirect(LOGIN, "deconnecte")
-    await end_session(request, response, settings, session)
+    await DEALER_SESSIONS.end(request, response, settings, session)
     return response
 
 

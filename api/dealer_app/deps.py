@@ -19,7 +19,6 @@ Not logged in: a redirect to `/vendeur/connexion?suite=<this page>` (api/pages.p
 from __future__ import annotations
 
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import Depends, Request
 from fastapi.responses import RedirectResponse, Response
@@ -28,10 +27,11 @@ from starlette.datastructures import FormData
 from api.dealer_app.sessions import session_user
 from api.deps import Clock, ClockDep, SessionDep, SettingsDep, get_temporal_or_none
 from api.lifecycle_client import proposal_workflows
-from api.pages import PageError, PageRedirect
+from api.pages import PageError, PageRedirect, login_url
 from api.proposals.service import ProposalService
 from api.security import csrf
 from api.templating import templates
+from carflow.links import adv_mailto
 from carflow.settings import Settings
 from db.accounts import Principal
 from db.models import Dealer, DealerUser, Role
@@ -63,18 +63,6 @@ MENU = (
 def active_menu(path: str) -> str | None:
     matching = [(len(prefix), key) for key, prefix in MENU if path == prefix or path.startswith(prefix + "/")]
     return max(matching)[1] if matching else None
-
-
-def adv_mailto(settings: Settings, contract_number: str | None = None, problem: str | None = None) -> str:
-    """A mailto to ADV with the subject and body the seed asks dealers to send."""
-    subject = f"Contrat {contract_number} : signalement" if contract_number else "Signalement Carflow"
-    lines = ["Bonjour,", ""]
-    if contract_number:
-        lines.append(f"Numéro de contrat : {contract_number}")
-    if problem:
-        lines.append(f"Problème rencontré : {problem}")
-    lines += ["", "Cordialement,"]
-    return f"mailto:{settings.adv_email}?subject={quote(subject)}&body={quote(chr(10).join(lines))}"
 
 
 def safe_next(value: str | None) -> str:
@@ -191,7 +179,7 @@ async def dealer_page(
     found = await session_user(request, session, clock())
     if found is None:
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        raise PageRedirect(f"{LOGIN}?suite={quote(here, safe='')}")
+        raise PageRedirect(login_url(LOGIN, here))
     user, dealer = found
     # Temporal only once logged in: without it reads still answer, actions say 503.
     client = await get_temporal_or_none(request)

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from activities.email_types import EmailInput
 from api.body_limit import body_limited_route
 from api.dealer_app.deps import CSRF_FAILED_FR, LOGIN, DealerFormDep, DealerPageDep, redirect, render_page
-from api.dealer_app.sessions import start_session
+from api.dealer_app.sessions import DEALER_SESSIONS
 from api.dealer_app.users import (
     RESET_LINK_VALIDITY,
     find_password_token,
@@ -62,12 +62,10 @@ async def forgot(
     if "@" not in email:
         return again(422, field_errors={"email": "Indiquez une adresse e-mail valide."})
     now = clock()
-    for limit, subject in (
-        (rate_limit.RESET_PER_IP, rate_limit.client_ip(request.client)),
-        (rate_limit.RESET_PER_EMAIL, f"vendeur:{email}"),
-    ):
-        if not (await rate_limit.hit(session, limit, subject, now)).allowed:
-            return again(429, error=TOO_MANY_RESETS_FR)
+    # Counted apart from the owner space's requests for the same address ("vendeur:").
+    address = rate_limit.client_ip(request.client)
+    if not await rate_limit.reset_request_allowed(session, address, f"vendeur:{email}", now):
+        return again(429, error=TOO_MANY_RESETS_FR)
     found = (
         await session.execute(
             select(DealerUser, Dealer)
@@ -159,5 +157,5 @@ async def change(ctx: DealerFormDep) -> Response:
     await set_password(ctx.session, ctx.user, password, now, ctx.settings)
     # Every session ended with the old password, this one too: this browser gets a new one.
     response = redirect("/vendeur/compte", "mot-de-passe-change")
-    await start_session(response, ctx.settings, ctx.session, ctx.user, now)
+    await DEALER_SESSIONS.start(response, ctx.settings, ctx.session, ctx.user.id, now)
     return response

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from api.dealer_app.sessions import end_all_sessions
+from api.dealer_app.sessions import DEALER_SESSIONS
 from api.security.passwords import check_login, normalize_email
 from carflow.password_hashing import hash_password
 from carflow.settings import Settings
@@ -108,7 +108,7 @@ async def set_password(
     user.password_hash = await asyncio.to_thread(hash_password, password, settings)
     user.failed_logins = 0
     user.locked_until = None
-    await end_all_sessions(session, user.id)  # a copied cookie dies with the old password
+    await DEALER_SESSIONS.end_all(session, user.id)  # a copied cookie dies with the old password
     await session.execute(
         update(DealerPasswordToken)
         .where(DealerPasswordToken.user_id == user.id, DealerPasswordToken.used_at.is_(None))
@@ -138,7 +138,7 @@ async def disable_user(session: AsyncSession, email: str, now: datetime) -> Deal
     user = await user_by_email(session, email)
     if user.disabled_at is None:
         user.disabled_at = now
-    await end_all_sessions(session, user.id)
+    await DEALER_SESSIONS.end_all(session, user.id)
     await session.commit()
     return user
 

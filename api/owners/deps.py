@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import Depends, Request
 
@@ -18,7 +17,7 @@ from api.errors import ApiError
 from api.listings.deps import get_listing_workflows
 from api.listings.service import Row, lifecycle_of
 from api.owners.service import OwnerListings
-from api.pages import PageError, PageRedirect
+from api.pages import PageError, PageRedirect, login_url
 from api.security import csrf
 from api.security.sessions import session_owner
 from carflow.settings import Settings
@@ -114,7 +113,7 @@ async def owner_page(
     """The page's context, or a redirect to the login form (back here once logged in)."""
     owner = await session_owner(request, session, settings)
     if owner is None:
-        raise PageRedirect(f"/espace/connexion?suite={quote(request.url.path)}")
+        raise PageRedirect(login_url("/espace/connexion", request.url.path))
     return OwnerPage(request, session, settings, clock, owner)
 
 

@@ -44,7 +44,7 @@ from api.owners.service import owner_rows
 from api.owners.views import PRICE_MISSING_FR, report_pdf_response
 from api.security import csrf, rate_limit
 from api.security.account_mail import send_account_mail
-from api.security.passwords import LoginFailed, normalize_email, password_problem
+from api.security.passwords import LoginFailed, missing_credentials, normalize_email, password_problem
 from api.security.sessions import end_session, session_owner, start_session
 from api.templating import templates
 from carflow.links import owner_password_reset_url, report_url
@@ -153,11 +153,7 @@ async def login(request: Request, session: SessionDep, settings: SettingsDep, cl
     context: dict[str, Any] = {"email": email, "suite": suite}
     if not csrf.form_token_valid(request, settings, str(form.get("csrf") or "")):
         return page(request, "espace/login.html", {**context, "error": CSRF_FAILED_FR}, 403)
-    missing = {}
-    if not email:
-        missing["email"] = "Indiquez votre adresse e-mail."
-    if not password:
-        missing["password"] = "Indiquez votre mot de passe."
+    missing = missing_credentials(email, password)
     if missing:
         return page(request, "espace/login.html", {**context, "field_errors": missing}, 422)
     verdict = await rate_limit.hit(
@@ -209,13 +205,9 @@ async def forgot(
         errors = {"email": "Indiquez une adresse e-mail valide."}
         return page(request, "espace/forgot.html", {"email": email, "field_errors": errors}, 422)
     now = clock()
-    for limit, subject in (
-        (rate_limit.RESET_PER_IP, rate_limit.client_ip(request.client)),
-        (rate_limit.RESET_PER_EMAIL, email),
-    ):
-        if not (await rate_limit.hit(session, limit, subject, now)).allowed:
-            error = "Trop de demandes : patientez une heure avant d'en faire une nouvelle."
-            return page(request, "espace/forgot.html", {"email": email, "error": error}, 429)
+    if not await rate_limit.reset_request_allowed(session, rate_limit.client_ip(request.client), email, now):
+        error = "Trop de demandes : patientez une heure avant d'en faire une nouvelle."
+        return page(request, "espace/forgot.html", {"email": email, "error": error}, 429)
     owner = await session.scalar(select(Owner).where(Owner.email == email))
     if owner is not None:
         token = await issue_reset_token(session, owner, now)

@@ -28,9 +28,13 @@ _TYPES = {
 }
 
 
-async def worker_backlog(client: Client, settings: Settings) -> dict[str, Any]:
+async def worker_backlog(
+    client: Client, settings: Settings, max_age_s: float | None = None
+) -> dict[str, Any]:
     """{"ok", "backlog": {type: {"count", "oldest_s"}}, "pollers"}; `checked: False` when the
-    server cannot report it (an old server, the time-skipping test server)."""
+    server cannot report it (an old server, the time-skipping test server). Not ok past
+    `max_age_s` (default `ready_max_backlog_age_s`; backpressure has its own)."""
+    max_age = settings.ready_max_backlog_age_s if max_age_s is None else max_age_s
 
     async def describe(kind: TaskQueueType.ValueType) -> Any:
         return await client.workflow_service.describe_task_queue(
@@ -62,14 +66,14 @@ async def worker_backlog(client: Client, settings: Settings) -> dict[str, Any]:
     result: dict[str, Any] = {
         "backlog": backlog,
         "pollers": pollers,
-        "max_oldest_s": settings.ready_max_backlog_age_s,
+        "max_oldest_s": max_age,
     }
-    if oldest > settings.ready_max_backlog_age_s:
+    if oldest > max_age:
         return {
             **result,
             "ok": False,
             "error": f"the oldest task has waited {oldest:.0f} s for a worker "
-            f"(more than {settings.ready_max_backlog_age_s:.0f} s): the workers do not keep up",
+            f"(more than {max_age:.0f} s): the workers do not keep up",
         }
     if pollers == 0:
         return {**result, "ok": False, "error": f"no worker polls the task queue {settings.task_queue}"}

@@ -28,11 +28,22 @@ def masked_mobile(mobile: str) -> str:
 
 
 async def start(
-    service: ProposalService, row: Proposal, iban: str, account_holder: str, cg_accepted: bool
+    service: ProposalService,
+    row: Proposal,
+    iban: str,
+    account_holder: str,
+    cg_accepted: bool,
+    no_claim_since_sent: bool | None = None,
 ) -> ProposalStatus:
+    """`no_claim_since_sent`: the buyer's attestation, ticked on the dealer's screen (the
+    dealer app always asks it; None for integrations that do not collect it)."""
     errors = []
     if not cg_accepted:
         errors.append({"field": "cg_accepted", "message": "the buyer must accept the general conditions"})
+    if no_claim_since_sent is False:
+        errors.append(
+            {"field": "no_claim_since_sent", "message": "the buyer must attest no claim since sending"}
+        )
     try:
         compact = normalize_iban(iban)
     except InvalidIban as exc:
@@ -54,6 +65,7 @@ async def start(
         "iban_masked": mask_iban(compact),
         "account_holder": holder,
         "conditions_accepted_at": datetime.now(UTC),
+        **({"no_claim_attested_at": datetime.now(UTC)} if no_claim_since_sent else {}),
         # The contract to review is rendered again, by the worker, with these details.
         "contract_pdf_sha256": None,
         "contract_reviewed_at": None,

@@ -11,14 +11,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 
-from activities.document_templates import conditions_name
 from api.body_limit import body_limited_route
 from api.deps import CurrentDealer, SessionDep
-from api.errors import ApiError
-from api.lifecycle_client import ActionPending
 from api.paging import PageParams, page_params
 from api.proposals import in_person
 from api.proposals.deps import ReadService, RemoteSaleDealer, Service, get_remote_sale_dealer
+from api.proposals.documents import proposal_pdf
 from api.proposals.schemas import (
     InPersonConfirm,
     InPersonStart,
@@ -29,9 +27,8 @@ from api.proposals.schemas import (
 )
 from api.proposals.views import get_owned_proposal, list_proposals, list_sellers
 from api.query_params import STRICT_QUERY
-from db.documents import DocumentStore
 from statemachines.proposal import ProposalState
-from workflows.proposal_contract import PROPOSAL, EventRequest
+from workflows.proposal_contract import EventRequest
 
 router = APIRouter(
     prefix="/api/v1", tags=["proposals"], route_class=body_limited_route(), dependencies=[STRICT_QUERY]
@@ -191,7 +188,9 @@ async def start_in_person(
     proposal_id: str, body: InPersonStart, _dealer: RemoteSaleDealer, service: Service
 ) -> ProposalDetail:
     row = await get_owned_proposal(service.session, service.dealer.id, proposal_id)
-    status = await in_person.start(service, row, body.iban, body.account_holder, body.cg_accepted)
+    status = await in_person.start(
+        service, row, body.iban, body.account_holder, body.cg_accepted, body.no_claim_since_sent
+    )
     return await service.detail_after(row, status)
 
 
@@ -210,28 +209,13 @@ async def confirm_in_person(
 
 @router.get(
     "/proposals/{proposal_id}/documents/{name}.pdf",
-    summary="The signed contract (`signed`) or the general conditions (`conditions`) of a proposal",
+    summary="The contract to review (`contract`), the signed contract (`signed`) or the general conditions"
+    " (`conditions`) of a proposal",
     response_class=Response,
 )
 async def proposal_document(proposal_id: str, name: str, request: Request, service: ReadService) -> Response:
     row = await get_owned_proposal(service.session, service.dealer.id, proposal_id)
-    store = DocumentStore(service.settings.documents_dir)
-    digest = {"signed": row.signed_pdf_sha256, "conditions": row.conditions_pdf_sha256}.get(name)
-    if name == "conditions" and digest is None:
-        # The kind's current conditions, made once by the worker (the API renders no PDF).
-        digest = store.name(conditions_name(row.product_kind))
-        if digest is None:
-            raise ActionPending(PROPOSAL.name, row.id, "prepare_signing", accepted=True, update_id=None).at(
-                request.url.path
-            )
-    content = store.get(digest) if digest else None
-    if content is None:
-        raise ApiError(404, "not_found", f"No {name} document for this proposal (yet).")
-    filename = (
-        f"contrat-{row.contract_number}-signe.pdf"
-        if name == "signed"
-        else f"conditions-{row.product_kind}.pdf"
-    )
+    content, filename = proposal_pdf(row, name, service.settings, request.url.path)
     return Response(
         content,
         media_type="application/pdf",

@@ -227,6 +227,8 @@ class InPersonStart(BaseModel):
     iban: str = Field(max_length=64)
     account_holder: str = Field(max_length=200)
     cg_accepted: bool
+    # The buyer's "no claim since the proposal was sent", when the integration asks it.
+    no_claim_since_sent: bool | None = None
 
 
 class InPersonConfirm(BaseModel):

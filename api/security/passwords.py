@@ -64,6 +64,16 @@ class LoginFailed(Exception):
         return "Wrong email or password."
 
 
+def missing_credentials(email: str, password: str) -> dict[str, str]:
+    """The login form's empty fields, each with its French message."""
+    missing = {}
+    if not email:
+        missing["email"] = "Indiquez votre adresse e-mail."
+    if not password:
+        missing["password"] = "Indiquez votre mot de passe."
+    return missing
+
+
 def normalize_email(email: str) -> str:
     return email.strip().lower()
 

@@ -34,6 +34,13 @@ CONTACT_PER_LISTING = Limit("contact-listing", 50, timedelta(days=1))
 RESET_PER_EMAIL = Limit("reset-email", 3, timedelta(hours=1))
 RESET_PER_IP = Limit("reset-ip", 10, timedelta(hours=1))
 SHARE_PER_OWNER = Limit("share-owner", 20, timedelta(days=1))
+# The dealer app counts only failed logins per address: a dealership's staff log in from one
+# address every morning, and their successful logins must not lock each other out.
+DEALER_LOGIN_FAILURES_PER_IP = Limit("dealer-login-failures-ip", 30, timedelta(minutes=15))
+
+
+def _key(limit: Limit, subject: str) -> str:
+    return f"{limit.name}:{hashlib.sha256(subject.encode()).hexdigest()[:40]}"
 
 
 @dataclass(frozen=True)
@@ -44,7 +51,7 @@ class Verdict:
 
 async def hit(session: AsyncSession, limit: Limit, subject: str, now: datetime) -> Verdict:
     """Count one attempt and commit it (a refused attempt counts too)."""
-    key = f"{limit.name}:{hashlib.sha256(subject.encode()).hexdigest()[:40]}"
+    key = _key(limit, subject)
     for _ in range(3):
         row = await session.get(RateLimitCounter, key, populate_existing=True)
         if row is None:
@@ -67,6 +74,22 @@ async def hit(session: AsyncSession, limit: Limit, subject: str, now: datetime) 
     return Verdict(True, 0)
 
 
+async def peek(session: AsyncSession, limit: Limit, subject: str, now: datetime) -> Verdict:
+    """Whether one more attempt would be allowed, without counting it (count with `hit`)."""
+    row = await session.get(RateLimitCounter, _key(limit, subject), populate_existing=True)
+    if row is None or now - row.window_start >= limit.window or row.count < limit.max_hits:
+        return Verdict(True, 0)
+    return Verdict(False, max(1, int((row.window_start + limit.window - now).total_seconds())))
+
+
+async def reset_request_allowed(session: AsyncSession, address: str, email: str, now: datetime) -> bool:
+    """Count a "mot de passe oublié" request per address and per email (both spaces' forms)."""
+    for limit, subject in ((RESET_PER_IP, address), (RESET_PER_EMAIL, email)):
+        if not (await hit(session, limit, subject, now)).allowed:
+            return False
+    return True
+
+
 async def enforce(session: AsyncSession, limit: Limit, subject: str, now: datetime, message: str) -> None:
     """Count one attempt; past the limit, raise the API's 429 with `message` and Retry-After."""
     verdict = await hit(session, limit, subject, now)
@@ -80,7 +103,7 @@ async def enforce(session: AsyncSession, limit: Limit, subject: str, now: dateti
 
 
 async def clear(session: AsyncSession, limit: Limit, subject: str) -> None:
-    key = f"{limit.name}:{hashlib.sha256(subject.encode()).hexdigest()[:40]}"
+    key = _key(limit, subject)
     row = await session.scalar(select(RateLimitCounter).where(RateLimitCounter.key == key))
     if row is not None:
         await session.delete(row)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+from datetime import timedelta
 
 import pypdf
 import pytest
@@ -34,8 +35,10 @@ async def test_remote_journey_signs_and_mails_the_documents(client, dealers, new
     assert accepted.json()["state"] == "signing"
     assert accepted.json()["iban_masked"] == "FR76 **** **** **** **** ***0 189"
 
-    reviewed = await contract_ready(client, token)  # made by the worker, served as stored
+    # The accept answered once the worker had made the contract: no "en préparation" to wait out.
     contract = await client.get(f"/api/v1/buyer/{token}/contract.pdf")
+    assert contract.status_code == 200, contract.text
+    reviewed = await contract_ready(client, token)  # made by the worker, served as stored
     assert contract.headers["content-type"] == "application/pdf" and contract.content == reviewed
     assert "Jeanne Dupont" in pdf_text(contract.content)
 
@@ -217,6 +220,7 @@ async def test_signing_waits_for_the_contract_the_worker_makes(
     """Until the worker has stored the contract to review, the buyer is told it is being
     prepared (202, "en préparation" page refreshing), never an error, and nothing is signed."""
     import activities.contract_documents as contract_documents
+    import api.lifecycle_client as lifecycle_client
 
     _, token = await send_proposal(client, dealers, new_body, sink)
     await client.get(f"/api/v1/buyer/{token}")
@@ -228,7 +232,9 @@ async def test_signing_waits_for_the_contract_the_worker_makes(
         return await render(self, *args, **kwargs)
 
     monkeypatch.setattr(contract_documents.ContractDocuments, "reviewed_contract", slow_render)
-    assert (await client.post(f"/api/v1/buyer/{token}/accept", json=accept_body())).status_code == 200
+    # The accept's answer waits for the contract, within the API's bound; past it, pending.
+    monkeypatch.setattr(lifecycle_client, "RESULT_TIMEOUT", timedelta(seconds=1))
+    assert (await client.post(f"/api/v1/buyer/{token}/accept", json=accept_body())).status_code == 202
 
     pdf = await client.get(f"/api/v1/buyer/{token}/contract.pdf")
     assert pdf.status_code == 202 and pdf.headers["Retry-After"]

@@ -85,3 +85,36 @@ async def test_multiline_message_keeps_its_newlines(client) -> None:
         json={"name": "Luc", "email": "luc@example.com", "message": "Bonjour,\r\nest-elle dispo ?\tMerci"},
     )
     assert response.status_code != 422, response.text
+
+
+@pytest.fixture
+async def staff_headers(session_factory) -> dict[str, str]:
+    from db.accounts import create_staff
+
+    async with session_factory() as session:
+        staff = await create_staff(session, "Alice ADV")
+        await session.commit()
+    return {"Authorization": f"Bearer {staff.token}"}
+
+
+# Found by `make fuzz` (chaos/fuzz.py): a NUL in a path parameter reached PostgreSQL, e.g. the
+# ADV retry wrote `\x00` into its audit row (500, and the connection reset for the next one).
+@pytest.mark.parametrize("path", ["/api/v1/adv/proposals/%00/retry", "/api/v1/adv/listings/a%1Bb/retry"])
+async def test_adv_retry_refuses_a_control_character_in_the_path(client, staff_headers, path: str) -> None:
+    response = await client.post(path, headers=staff_headers)
+    assert response.status_code == 422
+    error = response.json()["error"]
+    assert error["code"] == "control_character"
+    assert (error["field"], error["location"]) == ("path", "path")
+
+
+async def test_buyer_page_with_a_nul_in_its_link_answers_in_french(client) -> None:
+    response = await client.get("/p/abc%00def")
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("text/html")
+    assert "L'adresse de la page contient des caractères de contrôle" in response.text
+
+
+async def test_a_path_without_control_characters_is_not_refused(client, staff_headers) -> None:
+    response = await client.post("/api/v1/adv/proposals/no-such-proposal/retry", headers=staff_headers)
+    assert response.status_code != 422

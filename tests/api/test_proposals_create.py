@@ -151,17 +151,18 @@ async def test_concurrent_requests_with_one_key_create_one_proposal(
     assert await count_rows() == 1
 
 
-async def test_a_send_that_cannot_finish_yet_is_pending_and_the_draft_is_shown(
+async def test_a_send_no_worker_takes_in_time_is_a_true_not_sent_and_the_draft_is_kept(
     client, dealers, new_body, count_rows, monkeypatch
 ) -> None:
     # No worker polls the task queue (no `worker` fixture): sending cannot finish for now.
     monkeypatch.setattr(lifecycle_client, "UPDATE_TIMEOUT", timedelta(seconds=2))
     response = await client.post(URL, json=new_body(send=True), headers=dealers.a.headers)
-    assert response.status_code == 202, response.text
-    body = response.json()
-    assert body["state"] == "draft" and body["contract_number"].startswith("CF")
-    assert body["pending"]["event"] == "send_to_buyer"
-    assert response.headers["location"] == f"/api/v1/proposals/{body['id']}"
+    # Not taken in time, so refused by the worker when it comes (workflows/update_deadline.py):
+    # "saved as draft, not sent" is now true, and says how to send it.
+    assert response.status_code == 503, response.text
+    error = response.json()["error"]
+    assert (error["code"], error["cause"]) == ("send_failed", "action_not_applied")
+    assert error["contract_number"].startswith("CF")
     assert await count_rows() == 1  # kept: the draft and its workflow are real
 
 

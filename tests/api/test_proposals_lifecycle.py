@@ -231,10 +231,13 @@ async def test_other_dealer_cannot_touch_a_live_proposal(client, dealers, new_bo
     assert (detail["state"], detail["sent_count"]) == ("sent", 1)
 
 
-async def test_an_action_a_stopped_worker_cannot_finish_is_pending_then_happens(
+async def test_an_action_a_stopped_worker_cannot_take_is_not_applied_then_a_retry_happens(
     client, dealers, new_body, monkeypatch, temporal_env, migrated, session_factory
 ) -> None:
-    """No worker polls the task queue at first: the send cannot finish, yet it is not a failure."""
+    """No worker polls the task queue at first: the send is not taken in time, so the API
+    says it was not applied (true: the worker refuses it when it comes back,
+    workflows/update_deadline.py), and the same request sent again happens once."""
+    import asyncio
     import time
     from datetime import timedelta
 
@@ -250,17 +253,22 @@ async def test_an_action_a_stopped_worker_cannot_finish_is_pending_then_happens(
     sent = await client.post(f"{URL}/{proposal_id}/send", headers=dealers.a.headers)
 
     assert time.monotonic() - started < 10  # the bound, not a hung request
-    assert sent.status_code == 202, sent.text
-    assert sent.headers["location"] == f"/api/v1/proposals/{proposal_id}"
-    body = sent.json()
-    assert (body["id"], body["state"]) == (proposal_id, "draft")  # where it stands meanwhile
-    assert (body["pending"]["event"], body["pending"]["status"]) == ("send_to_buyer", "pending")
+    assert sent.status_code == 503, sent.text
+    assert sent.json()["error"]["code"] == "action_not_applied"
+    assert sent.headers["Retry-After"]
 
-    # The worker comes back: the send that was handed to Temporal happens, once.
     sink = Sink(migrated)
     sink.start()
     try:
         async with create_worker(temporal_env.client, migrated, session_factory=session_factory):
+            # The worker comes back and refuses the late copy: nothing was sent.
+            await asyncio.sleep(2.0)
+            detail = (await client.get(f"{URL}/{proposal_id}", headers=dealers.a.headers)).json()
+            assert (detail["state"], detail["sent_count"]) == ("draft", 0)
+            assert "jeanne.dupont@example.com" not in sink.recipients()
+            monkeypatch.setattr(lifecycle_client, "UPDATE_TIMEOUT", timedelta(seconds=30))
+            again = await client.post(f"{URL}/{proposal_id}/send", headers=dealers.a.headers)
+            assert again.status_code == 200, again.text
 
             async def sent_once() -> bool:
                 detail = (await client.get(f"{URL}/{proposal_id}", headers=dealers.a.headers)).json()

@@ -13,7 +13,7 @@ from carflow.settings import Settings
 from workflows.listing_contract import EventRequest, ListingStart
 
 
-async def test_listing_action_with_no_worker_is_quickly_pending(
+async def test_listing_action_with_no_worker_is_quickly_not_applied(
     migrated: Settings, temporal_env, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(lifecycle_client, "UPDATE_TIMEOUT", timedelta(seconds=2))
@@ -27,8 +27,8 @@ async def test_listing_action_with_no_worker_is_quickly_pending(
         ),
     )
     started = time.monotonic()
-    with pytest.raises(lifecycle_client.ActionPending) as info:
+    with pytest.raises(lifecycle_client.ActionNotApplied) as info:
         await workflows.fire(listing_id, "mark_sold", EventRequest(actor="owner"), update_id="sold-1")
     assert time.monotonic() - started < 10
-    # No worker ran the validator yet: handed to Temporal, not accepted, and not lost.
-    assert (info.value.event, info.value.accepted, info.value.update_id) == ("mark_sold", False, "sold-1")
+    # No worker ran the validator in time: it will refuse the late copy, so a true 503.
+    assert (info.value.status_code, info.value.code) == (503, "action_not_applied")

@@ -13,6 +13,7 @@ async def test_a_dealer_user_logs_in_sees_the_menu_and_logs_out_for_good(
 ) -> None:
     login = await add_dealer_user(session_factory, name="Paul Vendeur", dealer_name="Garage du Nord")
 
+    assert 'href="/vendeur"' in (await client.get("/")).text  # the home page leads here
     # Not logged in: every page leads to the login form, which comes back to it afterwards.
     assert (await client.get("/vendeur")).headers["location"] == "/vendeur/connexion"
     before = await client.get("/vendeur/compte")
@@ -64,9 +65,10 @@ async def test_a_wrong_password_is_refused_in_french_at_the_field_and_at_the_top
     assert response.status_code == 401
     assert response.text.count("Adresse e-mail ou mot de passe incorrect.") == 2
     assert 'id="password-error"' in response.text and 'id="error-top"' in response.text
+    assert 'value="/vendeur/activite"' in response.text  # still going where the user was going
     assert SESSION_COOKIE not in response.cookies
 
-    # The right one goes back where the user was going; an outside `suite` is ignored.
+    # The right one goes back where the user was going.
     ok = await client.post(
         "/vendeur/connexion",
         data={
@@ -77,3 +79,23 @@ async def test_a_wrong_password_is_refused_in_french_at_the_field_and_at_the_top
         },
     )
     assert ok.status_code == 303 and ok.headers["location"] == "/vendeur/activite"
+
+
+async def test_no_open_redirect_and_no_new_proposal_without_the_remote_sale_option(
+    client: httpx.AsyncClient, session_factory
+) -> None:
+    login = await add_dealer_user(session_factory, remote_sale_enabled=False)
+    form = await client.get("/vendeur/connexion")
+    ok = await client.post(
+        "/vendeur/connexion",
+        data={
+            "csrf": csrf_of(form.text),
+            "email": login.email,
+            "password": login.password,
+            "suite": "//evil.example/vendeur/x",
+        },
+    )
+    assert ok.headers["location"] == "/vendeur/propositions"
+    page = await client.get("/vendeur/compte")
+    assert "Gérer mes ventes à distance" in page.text
+    assert "Nouvelle proposition" not in page.text and "/vendeur/propositions/nouvelle" not in page.text

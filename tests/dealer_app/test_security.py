@@ -70,9 +70,16 @@ async def test_too_many_attempts_from_one_address_get_the_429_page_in_french(
     client: httpx.AsyncClient, session_factory
 ) -> None:
     login = await add_dealer_user(session_factory)
+    limit = rate_limit.DEALER_LOGIN_FAILURES_PER_IP
+    # A dealership's staff log in from one address: successful logins do not count.
+    for _ in range(limit.max_hits + 1):
+        client.cookies.clear()  # another person of the centre, another browser
+        assert (await post_login(client, login.email, login.password)).status_code == 303
+    client.cookies.clear()
     async with session_factory() as session:
-        for _ in range(rate_limit.LOGIN_PER_IP.max_hits):
-            await rate_limit.hit(session, rate_limit.LOGIN_PER_IP, "127.0.0.1", utcnow())
+        for _ in range(limit.max_hits - 1):
+            await rate_limit.hit(session, limit, "127.0.0.1", utcnow())
+    assert (await post_login(client, login.email, "pas-le-bon-mot")).status_code == 401  # the last allowed
     response = await post_login(client, login.email, login.password)
     assert response.status_code == 429
     assert "Trop de tentatives de connexion" in response.text
@@ -215,3 +222,41 @@ async def test_a_user_acts_as_their_own_centre_only(
     hidden = await client.get(f"/vendeur/test-proposition/{other.id}")
     assert hidden.status_code == 404
     assert "Garage du Sud" not in (await client.get("/vendeur/compte")).text
+
+
+async def test_errors_are_french_pages_naming_adv_with_the_contract_number(
+    app: FastAPI, client: httpx.AsyncClient, session_factory
+) -> None:
+    @app.get("/vendeur/test-erreur")
+    async def failing(ctx: DealerPageDep) -> None:
+        raise ctx.error(502, "L'e-mail de la proposition n'a pas pu être envoyé.", "CF0123456789")
+
+    # A page that does not exist: French, with ADV's address, never the API's JSON.
+    unknown = await client.get("/vendeur/page-inconnue")
+    assert unknown.status_code == 404 and unknown.headers["content-type"].startswith("text/html")
+    assert "Cette page n&#39;existe pas" in unknown.text and "mailto:adv@carflow.example" in unknown.text
+
+    await login_client(client, await add_dealer_user(session_factory))
+    page = await client.get("/vendeur/test-erreur")
+    assert page.status_code == 502
+    assert "Numéro de contrat : <strong>CF0123456789</strong>" in page.text
+    mailto = re.search(r'href="(mailto:[^"]+)"', page.text)
+    assert mailto and mailto.group(1).startswith("mailto:adv@carflow.example?subject=Contrat%20CF0123456789")
+    assert "Gérer mes ventes à distance" in page.text  # the menu: the user is still in the app
+
+
+async def test_reset_requests_are_rate_limited_per_email_in_french(
+    client: httpx.AsyncClient, session_factory, sink: Sink
+) -> None:
+    login = await add_dealer_user(session_factory)
+    form = await client.get("/vendeur/mot-de-passe/oublie")
+    answers = [
+        await client.post(
+            "/vendeur/mot-de-passe/oublie", data={"csrf": csrf_of(form.text), "email": login.email}
+        )
+        for _ in range(rate_limit.RESET_PER_EMAIL.max_hits + 1)
+    ]
+    assert [a.status_code for a in answers] == [200] * rate_limit.RESET_PER_EMAIL.max_hits + [429]
+    assert "Trop de demandes : patientez une heure" in answers[-1].text
+    await wait_for_mail(sink, rate_limit.RESET_PER_EMAIL.max_hits)
+    assert len(sink.messages()) == rate_limit.RESET_PER_EMAIL.max_hits  # none for the refused one

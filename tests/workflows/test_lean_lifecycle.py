@@ -37,6 +37,8 @@ async def signed_remotely(  # noqa: ANN201
     await fire(handle, "view", actor="buyer")
     await proposals.env.sleep(HOUR)
     await fire(handle, "accept", actor="buyer")
+    # The accept's answer waited for the contract to review: it is there, no polling.
+    assert (await proposals.row(handle)).contract_pdf_sha256
     await proposals.env.sleep(HOUR)
     audit = SignatureAuditData(method="local", signer_name="Marie Curie", ip="203.0.113.9", user_agent="UA/1")
     signed = await handle.execute_update(
@@ -55,8 +57,8 @@ async def signed_remotely(  # noqa: ANN201
 @pytest.mark.parametrize(
     ("reminders", "recorded"),
     [
-        (None, "i11_lean_v2_remote_signed_binding"),
-        (DEFAULT_REMINDERS, "i11_lean_v2_reminders_signed_binding"),
+        (None, "i11_lean_v3_remote_signed_binding"),
+        (DEFAULT_REMINDERS, "i11_lean_v3_reminders_signed_binding"),
     ],
     ids=["no-reminders", "default-reminders"],
 )
@@ -103,4 +105,4 @@ async def test_face_to_face_signing_renders_the_contract_in_the_worker(
     assert "à la signature, comme attesté sur l'écran du vendeur" in signed
     assert "depuis l'envoi de la proposition" not in signed
     assert "code à usage unique envoyé par SMS au mobile" in signed
-    await record_history(handle, "i11_lean_v2_in_person_signed")
+    await record_history(handle, "i11_lean_v3_in_person_signed")

@@ -90,4 +90,4 @@ async def test_a_reminder_due_while_signing_waits_and_is_sent_once_if_signing_is
     await proposals.env.sleep(23 * DAY)
     assert (await handle.result()).state == "expired"
     assert len(reminders(sink)) == 2
-    await record_history(handle, "i11_lean_v2_reminder_paused_while_signing")
+    await record_history(handle, "i11_lean_v3_reminder_paused_while_signing")

@@ -37,12 +37,19 @@ def test_histories_are_recorded_for_each_lifecycle_ending() -> None:
         "i15_expired_while_signing_voids_envelope",
         "i15_resend_supersedes_failed_mail",
     } <= names
-    # Behind `lean-lifecycle-v1`, then `-v2` (one timer across signing, with and without reminders).
+    # Behind `lean-lifecycle-v1`, then `-v2` (one timer across signing, with and without reminders),
+    # then `-v3` (the accept answers once the contract to review is made).
     assert {"i11_lean_remote_signed_binding", "i11_lean_in_person_signed"} <= names
     assert {
         "i11_lean_v2_remote_signed_binding",
         "i11_lean_v2_reminders_signed_binding",
         "i11_lean_v2_reminder_paused_while_signing",
+    } <= names
+    assert {
+        "i11_lean_v3_remote_signed_binding",
+        "i11_lean_v3_reminders_signed_binding",
+        "i11_lean_v3_reminder_paused_while_signing",
+        "i11_lean_v3_in_person_signed",
     } <= names
 
 

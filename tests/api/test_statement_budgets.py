@@ -1,0 +1,89 @@
+"""SQL statements per request of the main lists: a budget each, so a regression fails CI.
+
+Counted with a listener on the app's engine (every statement sent, authentication
+included), on data from `carflow seed` (tens of rows per page, counts beyond a page).
+Raising a budget is a decision to write down here, with why.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from urllib.parse import urlencode
+
+import httpx
+import pytest
+from sqlalchemy import event, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from cli.seed import seed
+from db.models import Proposal
+
+# Authentication: the token joined with its account, one statement (test_request_cost.py).
+# A list: its page and the capped count in one statement (api/paging.py).
+LIST = 2
+BUDGETS = {
+    "proposals page 1": LIST,
+    "proposals cursor page": LIST,
+    "proposals state filter": LIST,
+    "proposals search": LIST,
+    "proposal detail": 2,
+    "listings make and max price": 1,  # public: no authentication
+    # Counts of every section in one statement, the page from the first section, the
+    # failed emails' outbox rows; the proposals read by the section are not read again.
+    "ADV stuck": 4,
+}
+
+
+@contextlib.contextmanager
+def statements(engine: AsyncEngine) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+        seen.append(" ".join(statement.split())[:200])
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+@pytest.fixture
+async def seeded(session_factory):  # noqa: ANN201
+    done = await seed(session_factory, proposals=600, listings=400, dealers=2)
+    async with session_factory() as session:
+        # A stuck list longer than its page: proposals whose email gave up.
+        stuck = (await session.scalars(select(Proposal.id).where(Proposal.state == "sent").limit(8))).all()
+        await session.execute(update(Proposal).where(Proposal.id.in_(stuck)).values(email_failed=True))
+        await session.commit()
+    return done
+
+
+async def test_main_lists_stay_within_their_statement_budget(client: httpx.AsyncClient, app, seeded) -> None:
+    dealer = {"Authorization": f"Bearer {seeded.dealers[0][1]}"}
+    staff = {"Authorization": f"Bearer {seeded.staff_token}"}
+    first = (await client.get("/api/v1/proposals", headers=dealer)).json()
+    assert first["next_cursor"] and first["total"] > len(first["items"])
+    requests = {
+        "proposals page 1": ("/api/v1/proposals", dealer),
+        "proposals cursor page": ("/api/v1/proposals?" + urlencode({"cursor": first["next_cursor"]}), dealer),
+        "proposals state filter": ("/api/v1/proposals?state=sent&state=viewed", dealer),
+        "proposals search": ("/api/v1/proposals?q=dubois", dealer),
+        "proposal detail": (f"/api/v1/proposals/{first['items'][0]['id']}", dealer),
+        "listings make and max price": (
+            "/api/v1/listings?" + urlencode({"make": "citroen", "max_price_cents": 3_000_000}),
+            {},
+        ),
+        "ADV stuck": ("/api/v1/adv/workflows?stuck=true&page_size=5", staff),
+    }
+    used = {}
+    for name, (path, headers) in requests.items():
+        assert (await client.get(path, headers=headers)).status_code == 200, name  # warm the pool
+        with statements(app.state.engine) as seen:
+            response = await client.get(path, headers=headers)
+        assert response.status_code == 200, (name, response.text[:300])
+        assert response.json().get("items") or name == "proposal detail", name
+        used[name] = list(seen)
+    over = {name: seen for name, seen in used.items() if len(seen) > BUDGETS[name]}
+    assert not over, {name: (BUDGETS[name], len(seen), seen) for name, seen in over.items()}
