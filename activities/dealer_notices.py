@@ -12,7 +12,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Select, and_, or_, select
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -41,6 +41,28 @@ def unsigned_expiring_states() -> list[str]:
     return sorted(sources - {ProposalMachine.initial_state.id})
 
 
+def expiring_query(now: datetime, within: timedelta) -> Select[Proposal, Dealer]:
+    """Unsigned proposals whose validity ends within `within`, not noticed yet, of centres
+    that want the notice (no settings row: they do); soonest first."""
+    return (
+        select(Proposal, Dealer)
+        .join(Dealer, Dealer.id == Proposal.dealer_id)
+        .outerjoin(DealerNotificationSettings, DealerNotificationSettings.dealer_id == Dealer.id)
+        .outerjoin(
+            DealerNotice, and_(DealerNotice.proposal_id == Proposal.id, DealerNotice.event == "expiring")
+        )
+        .where(
+            Proposal.state.in_(unsigned_expiring_states()),
+            Proposal.expires_at > now,
+            Proposal.expires_at <= now + within,
+            DealerNotice.proposal_id.is_(None),
+            or_(DealerNotificationSettings.dealer_id.is_(None), DealerNotificationSettings.on_expiring),
+        )
+        .order_by(Proposal.expires_at)
+        .limit(BATCH)
+    )
+
+
 @dataclass(eq=False)
 class DealerNoticeActivities(DatabaseActivities):
     email: EmailActivities
@@ -57,23 +79,7 @@ class DealerNoticeActivities(DatabaseActivities):
     async def queue_expiring(self, now: datetime, within: timedelta) -> int:
         """Queue the notices of unsigned proposals whose validity ends within `within`, for
         the centres that want them (no settings row: they do)."""
-        query = (
-            select(Proposal, Dealer)
-            .join(Dealer, Dealer.id == Proposal.dealer_id)
-            .outerjoin(DealerNotificationSettings, DealerNotificationSettings.dealer_id == Dealer.id)
-            .outerjoin(
-                DealerNotice, and_(DealerNotice.proposal_id == Proposal.id, DealerNotice.event == "expiring")
-            )
-            .where(
-                Proposal.state.in_(unsigned_expiring_states()),
-                Proposal.expires_at > now,
-                Proposal.expires_at <= now + within,
-                DealerNotice.proposal_id.is_(None),
-                or_(DealerNotificationSettings.dealer_id.is_(None), DealerNotificationSettings.on_expiring),
-            )
-            .order_by(Proposal.expires_at)
-            .limit(BATCH)
-        )
+        query = expiring_query(now, within)
         queued = 0
         async with self.session_factory() as session:
             for proposal, dealer in (await session.execute(query)).all():

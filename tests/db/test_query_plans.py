@@ -182,3 +182,47 @@ async def test_main_list_queries_use_indexes(seeded: AsyncEngine) -> None:
         scanned = {name: seq_scans(await plan(conn, stmt)) for name, stmt in statements.items()}
     offending = {name: sorted(set(tables) & BIG_TABLES) for name, tables in scanned.items()}
     assert {name: tables for name, tables in offending.items() if tables} == {}
+
+
+async def test_the_dealer_activity_and_notice_queries_use_indexes(seeded: AsyncEngine) -> None:
+    """The activity dashboard's counts and medians (issue 13) range over (dealer, the event's
+    time), and the notices relay's "about to expire" scan over (state, expires_at)."""
+    from datetime import UTC, date, datetime, timedelta
+
+    from activities.dealer_notices import expiring_query
+    from api.dealer_app.activity_queries import Period, counts_query, medians_query
+
+    async with seeded.connect() as conn:
+        # The seed's timeline: sent an hour after creation, half of the sent opened, the
+        # signed ones signed a day later, spread over two years.
+        await conn.execute(
+            text(
+                "UPDATE proposals SET"
+                " created_at = timestamptz '2025-01-01' + (random() * 700) * interval '1 day'"
+            )
+        )
+        await conn.execute(
+            text(
+                "UPDATE proposals SET first_sent_at = created_at + interval '1 hour',"
+                " first_viewed_at = CASE WHEN state IN ('viewed', 'signed')"
+                " THEN created_at + interval '2 hours' END,"
+                " signed_at = CASE WHEN state = 'signed' THEN created_at + interval '1 day' END,"
+                " expires_at = created_at + interval '30 days'"
+                " WHERE state <> 'draft'"
+            )
+        )
+        await conn.commit()
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        await conn.execute(text("VACUUM ANALYZE proposals"))
+        small = (await conn.execute(text("SELECT id FROM dealers WHERE name = 'Garage 7'"))).scalar_one()
+        quarter = Period(date(2026, 3, 1), date(2026, 5, 1))
+        statements: dict[str, Any] = {
+            "big dealer, a quarter": counts_query(BIG_DEALER, quarter, None),
+            "big dealer, one seller": counts_query(BIG_DEALER, quarter, "seller@example.com"),
+            "small dealer, a year": counts_query(small, Period(date(2025, 6, 1), date(2026, 5, 1)), None),
+            "big dealer medians": medians_query("postgresql", BIG_DEALER, quarter, None),
+            "expiring soon": expiring_query(datetime(2026, 4, 1, tzinfo=UTC), timedelta(days=3)),
+        }
+        scanned = {name: seq_scans(await plan(conn, stmt)) for name, stmt in statements.items()}
+    offending = {name: sorted(set(tables) & BIG_TABLES) for name, tables in scanned.items()}
+    assert {name: tables for name, tables in offending.items() if tables} == {}
