@@ -428,7 +428,11 @@ def _page_draws(
     real = [value for values in caller.ids.values() for value in values]
 
     @settings(
-        max_examples=count, database=None, phases=[Phase.generate], suppress_health_check=list(HealthCheck)
+        max_examples=count,
+        database=None,
+        phases=[Phase.generate],
+        suppress_health_check=list(HealthCheck),
+        deadline=None,
     )
     @fixed_seed(seed)
     @given(st.data())
