@@ -48,8 +48,16 @@ bench-lifecycle: $(INSTALLED_TEST)
 bench-reads: $(INSTALLED_TEST)
 	$(BIN)/python -m bench.reads $(BENCH_ARGS)
 
+# The whole fault suite, each scenario failing on any loss, duplicate, stuck proposal or false
+# answer: lifecycles under worker kills; lifecycles under a Temporal kill and an SMTP outage;
+# overload at 2x, 5x and 10x the sustainable rate; concurrent duplicates. PostgreSQL when
+# CARFLOW_TEST_DATABASE_URL is set. Options: CHAOS_ARGS (both lifecycle runs), OVERLOAD_ARGS.
+CHAOS_DB := $(if $(CARFLOW_TEST_DATABASE_URL),--database-url $(CARFLOW_TEST_DATABASE_URL))
 chaos: $(INSTALLED_TEST)
-	$(BIN)/python -m chaos $(CHAOS_ARGS)
+	$(BIN)/python -m chaos --kills 2 $(CHAOS_DB) $(CHAOS_ARGS)
+	$(BIN)/python -m chaos --kills 0 --temporal-kills 1 --smtp-down 30 $(CHAOS_DB) $(CHAOS_ARGS)
+	$(BIN)/python -m chaos.overload $(CHAOS_DB) $(OVERLOAD_ARGS)
+	$(BIN)/pytest -q -p no:cacheprovider -m chaos tests/test_chaos_short.py
 
 # schemathesis over the OpenAPI as every kind of caller, on a real stack (chaos/fuzz.py);
 # PostgreSQL when CARFLOW_TEST_DATABASE_URL is set. Options: FUZZ_ARGS.
