@@ -91,6 +91,19 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
+async def offline(migrated: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of the app whose Temporal address answers nothing: reads work, actions cannot."""
+    from api import create_app
+
+    application = create_app(migrated)
+    try:
+        async with http_client(application) as http:
+            yield http
+    finally:
+        await application.state.engine.dispose()
+
+
+@pytest.fixture
 def sink(settings: Settings) -> Iterator[Sink]:
     """The SMTP sink on the settings' port, started (a test may stop and restart it)."""
     with Sink(settings).running() as started:

@@ -6,27 +6,12 @@ whose Temporal address answers nothing (it connects on first use, and fails).
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import httpx
-import pytest
 from dealer_api import make_dealers
 
 from api.buyer.service import csrf_token
 from carflow.links import buyer_token
 from carflow.settings import Settings
-
-
-@pytest.fixture
-async def offline(migrated: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    from api import create_app
-
-    app = create_app(migrated)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-    ) as http:
-        yield http
-    await app.state.engine.dispose()
 
 
 async def test_the_buyer_reads_their_proposal_and_a_step_says_in_french_whom_to_call(

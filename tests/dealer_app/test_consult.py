@@ -7,12 +7,10 @@ import copy
 import html as html_text
 import re
 import uuid
-from collections.abc import AsyncIterator
 from datetime import timedelta
 from typing import Any
 
 import httpx
-import pytest
 from buyer_helpers import accept_and_review
 from dealer_api import VALID_BODY, insert_proposal_row
 from dealer_app_kit import DealerLogin, add_dealer_user, csrf_of, login_client
@@ -236,19 +234,6 @@ async def test_resend_and_cancel_after_confirmation(
     async with session_factory() as session:
         state = await session.scalar(select(Proposal.state).where(Proposal.id == uuid.UUID(sent["id"])))
     assert state == "cancelled"
-
-
-@pytest.fixture
-async def offline(migrated: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """The app with a Temporal address that answers nothing: reads work, actions cannot."""
-    from api import create_app
-
-    app = create_app(migrated)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-    ) as http:
-        yield http
-    await app.state.engine.dispose()
 
 
 async def test_without_temporal_the_page_reads_and_an_action_says_whom_to_write_with_the_contract(

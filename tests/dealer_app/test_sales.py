@@ -384,25 +384,16 @@ async def test_a_form_reused_for_another_proposal_says_so_and_creates_nothing_mo
 
 
 async def test_with_temporal_down_the_lists_answer_and_the_form_writes_nothing(
-    migrated, session_factory
+    offline: httpx.AsyncClient, migrated, session_factory
 ) -> None:
-    from api import create_app
-
-    app = create_app(migrated)  # its Temporal address answers nothing
     login = await add_dealer_user(session_factory)
     await insert_proposal_row(session_factory, migrated, login.dealer_id, buyer_last_name="Lisible")
-    try:
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://testserver"
-        ) as http:
-            csrf = await login_client(http, login)
-            assert "Lisible" in (await http.get("/vendeur/propositions")).text
-            assert "Lisible" in (await http.get("/vendeur/brouillons")).text
-            response = await form_post(http, csrf, action="envoyer")
-            assert response.status_code == 503
-            assert "rien n'a été enregistré" in html.unescape(response.text)
-            assert 'value="Dubois"' in response.text  # the values are kept
-    finally:
-        await app.state.engine.dispose()
+    csrf = await login_client(offline, login)
+    assert "Lisible" in (await offline.get("/vendeur/propositions")).text
+    assert "Lisible" in (await offline.get("/vendeur/brouillons")).text
+    response = await form_post(offline, csrf, action="envoyer")
+    assert response.status_code == 503
+    assert "rien n'a été enregistré" in html.unescape(response.text)
+    assert 'value="Dubois"' in response.text  # the values are kept
     assert await count(session_factory) == 1
     assert await count(session_factory, IdempotencyRecord) == 0
