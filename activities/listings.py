@@ -27,6 +27,7 @@ from temporalio.exceptions import ApplicationError
 from activities.database import DatabaseActivities, write_projection
 from activities.email import EmailActivities
 from activities.email_types import Attachment, EmailInput, EmailResult
+from activities.heartbeat import heartbeating
 from activities.reports import ReportRenderer, load_inspection, report_context
 from carflow.formatting import euros, french_date
 from carflow.links import (
@@ -115,7 +116,7 @@ class ListingActivities(DatabaseActivities):
     @activity.defn(name=ACTIVITY_REPORT)
     async def render_inspection_report(self, task: ListingTask) -> str:
         """Render and store the report PDF (once); returns its SHA-256."""
-        async with self.session_factory() as session:
+        async with heartbeating(), self.session_factory() as session:
             listing = await session.get(Listing, uuid.UUID(task.listing_id))
             if listing is None:
                 raise _no_such("listing", task.listing_id)

@@ -15,6 +15,7 @@ from temporalio.exceptions import ApplicationError
 from activities.contract_documents import ContractDocuments
 from activities.database import proposal_and_dealer
 from activities.documents import DocumentRenderer
+from activities.heartbeat import heartbeating
 from activities.signature import (
     ACTIVITY_CREATE_ENVELOPE,
     ERROR_PROVIDER_REFUSED,
@@ -57,54 +58,56 @@ class SignatureActivities:
         bytes), make sure the general conditions are stored, and when signing is remote at a
         provider, create its envelope with those bytes. Returns the envelope id, if any.
         Idempotent: a retry finds the stored contract and the provider's envelope."""
-        async with self.session_factory() as session:
-            proposal, dealer = await proposal_and_dealer(session, data.proposal_id)
-            if await self.documents.prepare(proposal, dealer, in_person=data.in_person):
-                await session.commit()
-            assert proposal.contract_pdf_sha256 is not None
-            if data.in_person or not self.provider.remote:
-                return None
-            document = self.store.get(proposal.contract_pdf_sha256)
-            assert document is not None  # prepare() stored it
-            request = EnvelopeRequest(
-                proposal_id=data.proposal_id,
-                contract_number=proposal.contract_number,
-                document=document,
-                signer=signer_for(proposal),
-            )
-        return await self._create_envelope(request)
+        async with heartbeating():
+            async with self.session_factory() as session:
+                proposal, dealer = await proposal_and_dealer(session, data.proposal_id)
+                if await self.documents.prepare(proposal, dealer, in_person=data.in_person):
+                    await session.commit()
+                assert proposal.contract_pdf_sha256 is not None
+                if data.in_person or not self.provider.remote:
+                    return None
+                document = self.store.get(proposal.contract_pdf_sha256)
+                assert document is not None  # prepare() stored it
+                request = EnvelopeRequest(
+                    proposal_id=data.proposal_id,
+                    contract_number=proposal.contract_number,
+                    document=document,
+                    signer=signer_for(proposal),
+                )
+            return await self._create_envelope(request)
 
     @activity.defn(name=ACTIVITY_CREATE_ENVELOPE)
     async def create_signature_envelope(self, data: CreateEnvelopeInput) -> str:
         """Create (or find again) the proposal's envelope; returns its id. Idempotent.
         Workflows that started signing before `prepare_signing` still call it."""
-        where = proposal_workflow_id(data.proposal_id)
-        if not self.provider.remote:
-            return f"local-{data.proposal_id}"  # signing happens on our page: nothing to prepare
-        async with self.session_factory() as session:
-            proposal, dealer = await proposal_and_dealer(session, data.proposal_id)
-            digest = data.document_sha256 or proposal.contract_pdf_sha256
-            document = self.store.get(digest) if digest else None
-            if document is None and data.document_sha256:
-                raise ApplicationError(
-                    f"contract PDF {data.document_sha256} is not in the document store ({where})",
-                    non_retryable=True,
-                    type="NoSuchDocument",
+        async with heartbeating():
+            where = proposal_workflow_id(data.proposal_id)
+            if not self.provider.remote:
+                return f"local-{data.proposal_id}"  # signing happens on our page: nothing to prepare
+            async with self.session_factory() as session:
+                proposal, dealer = await proposal_and_dealer(session, data.proposal_id)
+                digest = data.document_sha256 or proposal.contract_pdf_sha256
+                document = self.store.get(digest) if digest else None
+                if document is None and data.document_sha256:
+                    raise ApplicationError(
+                        f"contract PDF {data.document_sha256} is not in the document store ({where})",
+                        non_retryable=True,
+                        type="NoSuchDocument",
+                    )
+                if document is None:
+                    proposal.contract_pdf_sha256 = await self.documents.reviewed_contract(
+                        proposal, dealer, in_person=False
+                    )
+                    await session.commit()
+                    document = self.store.get(proposal.contract_pdf_sha256)
+                    assert document is not None
+                request = EnvelopeRequest(
+                    proposal_id=data.proposal_id,
+                    contract_number=proposal.contract_number,
+                    document=document,
+                    signer=signer_for(proposal),
                 )
-            if document is None:
-                proposal.contract_pdf_sha256 = await self.documents.reviewed_contract(
-                    proposal, dealer, in_person=False
-                )
-                await session.commit()
-                document = self.store.get(proposal.contract_pdf_sha256)
-                assert document is not None
-            request = EnvelopeRequest(
-                proposal_id=data.proposal_id,
-                contract_number=proposal.contract_number,
-                document=document,
-                signer=signer_for(proposal),
-            )
-        return await self._create_envelope(request)
+            return await self._create_envelope(request)
 
     async def _create_envelope(self, request: EnvelopeRequest) -> str:
         where = proposal_workflow_id(request.proposal_id)

@@ -17,6 +17,7 @@ from activities.database import DatabaseActivities, proposal_and_dealer
 from activities.documents import DocumentRenderer, SignatureAudit
 from activities.email import EmailActivities
 from activities.email_types import EmailInput
+from activities.heartbeat import heartbeating
 from carflow.onetime_codes import hash_code
 from carflow.settings import Settings
 from db.documents import DocumentStore, sha256_hex
@@ -59,6 +60,10 @@ class SigningActivities(DatabaseActivities):
     async def finalize_signature(self, data: FinalizeSignature) -> str:
         """The signed contract: the reviewed PDF's bytes plus the audit page, stored with the
         general conditions' digest in the proposal row. Idempotent: a retry finds it and stops."""
+        async with heartbeating():
+            return await self._finalize(data)
+
+    async def _finalize(self, data: FinalizeSignature) -> str:
         documents = ContractDocuments(self.renderer, self.store)
         async with self.session_factory() as session:
             proposal, dealer = await proposal_and_dealer(session, data.proposal_id)
@@ -95,9 +100,10 @@ class SigningActivities(DatabaseActivities):
         """The signed documents, then the signature's emails: one activity, still exactly
         once (the documents are made once, each email is sent once by its key), so a retry
         after a partial failure does only what is left."""
-        digest = await self.finalize_signature(data.documents)
-        for email in data.emails:
-            await self.email.send_proposal_email(email)
+        async with heartbeating():
+            digest = await self._finalize(data.documents)
+            for email in data.emails:
+                await self.email.send_proposal_email(email)
         return digest
 
     @activity.defn(name=ACTIVITY_SIGNING_CODE)

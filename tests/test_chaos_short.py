@@ -16,11 +16,6 @@ from chaos.duplicates import duplicates
 pytestmark = pytest.mark.chaos
 
 
-# Known defect, not hidden: after a worker kill, the signature's documents activity that died with
-# the worker is retried only after its start-to-close timeout (3 min, no heartbeat), so the
-# signed-contract mails can arrive after this test's deadline (1 CI run in 3). `make chaos`
-# keeps failing on it; the fix (a heartbeat or a short timeout) is the next step of issue 15.
-@pytest.mark.xfail(reason="post-signature documents retried only after a 3 min timeout", strict=False)
 async def test_lifecycles_survive_a_worker_kill() -> None:
     assert (
         await main(parse(["--lifecycles", "3", "--kills", "1", "--kill-every", "4", "--concurrency", "3"]))

@@ -49,6 +49,10 @@ StatusT = TypeVar("StatusT")
 MachineT = TypeVar("MachineT", bound=LifecycleMachine)
 
 PROJECTION_TIMEOUT = timedelta(seconds=30)
+# Long activities (PDFs, envelopes) heartbeat (activities/heartbeat.py): one that died with its
+# worker is retried after this, not after its whole start-to-close timeout. Changing a
+# timeout changes no command, so running workflows replay unchanged.
+HEARTBEAT_TIMEOUT = timedelta(seconds=20)
 PROJECTION_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30))
 # About 10 minutes of retries (5 s doubling, capped at 2 min) before ADV is asked to look.
 EFFECT_BACKOFF = {

@@ -51,7 +51,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.search_attributes import EMAIL_FAILED, LISTING_STATE
 
-from workflows.lifecycle import Effect, LifecycleWorkflow, effect_retry, lifecycle_update
+from workflows.lifecycle import HEARTBEAT_TIMEOUT, Effect, LifecycleWorkflow, effect_retry, lifecycle_update
 
 # About 10 minutes of retries before ADV is asked to look (EmailFailed), as for proposals.
 TASK_RETRY = effect_retry("BadEmail", "NoSuchListing")
@@ -170,6 +170,7 @@ class ListingWorkflow(LifecycleWorkflow[ListingMachine, ListingStatus]):
                 ACTIVITY_REPORT,
                 task,
                 start_to_close_timeout=REPORT_TIMEOUT,
+                heartbeat_timeout=HEARTBEAT_TIMEOUT,
                 retry_policy=TASK_RETRY,
                 summary="inspection report (PDF)",
             )

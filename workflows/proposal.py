@@ -57,7 +57,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.search_attributes import CONTRACT_NUMBER, DEALER_ID, EMAIL_FAILED, PROPOSAL_STATE
 
-from workflows.lifecycle import Effect, LifecycleWorkflow, effect_retry, lifecycle_update
+from workflows.lifecycle import HEARTBEAT_TIMEOUT, Effect, LifecycleWorkflow, effect_retry, lifecycle_update
 
 EMAIL_RETRY = effect_retry("BadEmail", "NoSuchProposal")
 ENVELOPE_RETRY = effect_retry("SignatureProviderRefused", "NoSuchProposal", "NoSuchDocument")
@@ -252,6 +252,7 @@ class ProposalWorkflow(LifecycleWorkflow[ProposalMachine, ProposalStatus]):
                 ACTIVITY_FINALIZE_SIGNATURE,
                 self._finalize_input(),
                 start_to_close_timeout=DOCUMENTS_TIMEOUT,
+                heartbeat_timeout=HEARTBEAT_TIMEOUT,
                 retry_policy=EMAIL_RETRY,
                 summary="signed contract and general conditions (PDF)",
             )
@@ -260,6 +261,7 @@ class ProposalWorkflow(LifecycleWorkflow[ProposalMachine, ProposalStatus]):
                 ACTIVITY_PREPARE_SIGNING,
                 PrepareSigning(proposal_id, in_person=effect.recipient == "in_person"),
                 start_to_close_timeout=timedelta(minutes=3),
+                heartbeat_timeout=HEARTBEAT_TIMEOUT,
                 retry_policy=ENVELOPE_RETRY,
                 summary="contract to review (PDF) and, remotely, the e-signature envelope",
             )
@@ -270,6 +272,7 @@ class ProposalWorkflow(LifecycleWorkflow[ProposalMachine, ProposalStatus]):
                 ACTIVITY_CREATE_ENVELOPE,
                 CreateEnvelopeInput(proposal_id),
                 start_to_close_timeout=timedelta(minutes=3),
+                heartbeat_timeout=HEARTBEAT_TIMEOUT,
                 retry_policy=ENVELOPE_RETRY,
                 summary="e-signature envelope for the buyer",
             )
@@ -284,6 +287,7 @@ class ProposalWorkflow(LifecycleWorkflow[ProposalMachine, ProposalStatus]):
                     ],
                 ),
                 start_to_close_timeout=DOCUMENTS_TIMEOUT + timedelta(minutes=1),
+                heartbeat_timeout=HEARTBEAT_TIMEOUT,
                 retry_policy=EMAIL_RETRY,
                 summary="signed contract (PDF), then the buyer's emails and the dealer's notice",
             )

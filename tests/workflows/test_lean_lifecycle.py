@@ -14,6 +14,7 @@ from proposal_harness import Proposals, fire, record_history, status
 
 from db.documents import DocumentStore
 from support import Sink
+from workflows.lifecycle import HEARTBEAT_TIMEOUT
 from workflows.proposal_contract import EventRequest, ProposalStatus, SignatureAuditData
 
 HOUR = timedelta(hours=1)
@@ -21,6 +22,19 @@ HOUR = timedelta(hours=1)
 
 def pdf_text(data: bytes) -> str:
     return " ".join(" ".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages).split())
+
+
+def assert_long_activities_heartbeat(history: dict) -> None:
+    """A documents activity that died with its worker is retried after the heartbeat timeout
+    (20 s), not its start-to-close timeout (minutes): the buyer's contract mail stays prompt."""
+    scheduled = {
+        attributes["activityType"]["name"]: attributes
+        for event in history["events"]
+        if (attributes := event.get("activityTaskScheduledEventAttributes"))
+    }
+    for name in ("prepare_signing", "complete_signature"):
+        assert scheduled[name]["heartbeatTimeout"] == f"{int(HEARTBEAT_TIMEOUT.total_seconds())}s", name
+        assert float(scheduled[name]["startToCloseTimeout"].rstrip("s")) > HEARTBEAT_TIMEOUT.total_seconds()
 
 
 # The API's default reminders (settings: 7 days after sending, 3 days before the end).
@@ -66,8 +80,10 @@ async def test_a_remotely_signed_proposal_stays_within_its_history_budget(
     proposals: Proposals, sink: Sink, reminders: tuple[int, int] | None, recorded: str
 ) -> None:
     handle = await signed_remotely(proposals, sink, reminders)
-    costs = history_costs(json.loads((await handle.fetch_history()).to_json()))
+    history = json.loads((await handle.fetch_history()).to_json())
+    costs = history_costs(history)
     print("remote signed proposal, reminders", reminders, costs)
+    assert_long_activities_heartbeat(history)
     # Issue 11's budget (main before it: 115 events, 32 actions for this very journey).
     assert costs["events"] <= 60 and costs["actions"] <= 25, costs
     # One timer until signed (the expiry, or the first reminder kept across signing
