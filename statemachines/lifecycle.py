@@ -72,6 +72,10 @@ class LifecycleMachine(StateMachine):
     paused_timers: ClassVar[Mapping[str, frozenset[str]]] = {}
     # How refusals name an event that reads badly as a bare identifier.
     verbs: ClassVar[Mapping[str, str]] = {}
+    # Events done once for good, and the state only they lead to: asked again from there (a
+    # double-clicked "Signer" that arrives once the first has signed), the answer is that
+    # state, as the first request's was, not a refusal of something that did happen.
+    done_states: ClassVar[Mapping[str, str]] = {}
 
     @property
     def state(self) -> str:
@@ -95,6 +99,10 @@ class LifecycleMachine(StateMachine):
 
     def can(self, event: str, *, now: datetime, actor: Actor | str | None = None, **context: Any) -> bool:
         return self.refusal(event, now=now, actor=actor, **context) is None
+
+    def already_done(self, event: str) -> bool:
+        """`event` is one of `done_states` and the machine stands where it led."""
+        return self.done_states.get(event) == self.state
 
     def refusal(
         self, event: str, *, now: datetime, actor: Actor | str | None = None, **context: Any

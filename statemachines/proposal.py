@@ -184,6 +184,8 @@ class ProposalMachine(LifecycleMachine):
     # An abandoned signing goes back to sent or viewed, where the reminder applies again.
     paused_timers = {ProposalState.SIGNING: frozenset({ProposalEvent.REMIND})}
     verbs = {ProposalEvent.SEND_TO_BUYER: "send", ProposalEvent.START_IN_PERSON: "start in-person signing of"}
+    # Only `sign` leads to signed, and the buyer signs once: a repeated signature is the same one.
+    done_states = {ProposalEvent.SIGN: ProposalState.SIGNED}
 
     draft = State(initial=True)
     sent = State()
