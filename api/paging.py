@@ -188,17 +188,26 @@ async def fetch_page(
     params: PageParams,
     *,
     widen: Callable[[Select[Any]], Select[Any]] | None = None,
+    as_rows: bool = False,
 ) -> Found:
     """The asked page of `query`'s rows (one entity, filtered, unordered) in the keyset's order.
 
     `widen` adds what the page shows besides the entity (e.g. a listing's inspection, joined):
     the items are then rows whose first element is the entity. The count reads `query` alone.
+
+    `as_rows`: `query` selects plain columns (the keyset's among them), and the items are the
+    result rows themselves (each also carrying `capped_total`). Hot JSON lists use it: loading
+    ORM entities cost more CPU than the query itself.
     """
     rows = list((await session.execute(page_query(query, keyset, params, widen))).all())
     more = len(rows) > params.page_size
-    items = [tuple(row[:-1]) if widen is not None else row[0] for row in rows[: params.page_size]]
+    items: list[Any]
+    if as_rows:
+        items = rows[: params.page_size]
+    else:
+        items = [tuple(row[:-1]) if widen is not None else row[0] for row in rows[: params.page_size]]
     last = items[-1] if items else None
-    keyed = last[0] if widen is not None and last is not None else last
+    keyed = last[0] if widen is not None and not as_rows and last is not None else last
     next_cursor = keyset.encode(keyed) if more and keyed is not None else None
     if rows:
         counted = int(rows[0][-1])

@@ -17,8 +17,16 @@ from api.deps import ClockDep, SessionDep
 from api.errors import ApiError
 from api.listings.deps import WorkflowsDep
 from api.listings.schemas import ContactBody, ContactOut, PublicListingDetail, PublicListingPage
-from api.listings.service import NOT_FOUND_EN, PAGE_SIZE, SearchQuery, Sort, public_row, search, send_contact
-from api.listings.views import public_detail_out, public_listing_out
+from api.listings.service import (
+    NOT_FOUND_EN,
+    PAGE_SIZE,
+    SearchQuery,
+    Sort,
+    public_row,
+    search_cards,
+    send_contact,
+)
+from api.listings.views import public_detail_out, public_listing_fields
 from api.paging import PageParams, page_params
 from api.query_params import STRICT_QUERY
 from api.security import rate_limit
@@ -49,9 +57,9 @@ async def search_listings(
     ] = "newest",
 ) -> PublicListingPage:
     query = SearchQuery(make=make, model=model, max_price_cents=max_price_cents, location=location, sort=sort)
-    rows, found = await search(session, query, params)
+    found = await search_cards(session, query, params)
     return PublicListingPage.model_validate(
-        {**found.__dict__, "items": [public_listing_out(r) for r in rows]}
+        {**found.__dict__, "items": [public_listing_fields(r, r) for r in found.items]}
     )
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import structlog
 from sqlalchemy import ColumnElement, Select, delete, select
@@ -149,6 +149,50 @@ async def first_photos(
 async def search(session: AsyncSession, query: SearchQuery, params: PageParams) -> tuple[list[Row], Found]:
     found = await fetch_page(session, search_query(query), SORTS[query.sort], params, widen=with_inspection)
     return [Row(listing, inspection) for listing, inspection in found.items], found
+
+
+# What a result of the JSON search shows (`PublicListingOut`), as plain columns: a page of
+# listing and inspection entities cost more CPU than its query. The sorts' keys are among them.
+CARD_COLUMNS = (
+    Listing.id,
+    Listing.price_cents,
+    Listing.negotiable,
+    Listing.location,
+    Listing.state,
+    Listing.visible_when_sold,
+    Listing.published_at,
+    Listing.mileage_km,
+)
+INSPECTION_CARD_COLUMNS = (
+    Inspection.vehicle_make,
+    Inspection.vehicle_model,
+    Inspection.vehicle_version,
+    Inspection.vehicle_registration,
+    Inspection.vehicle_first_registration,
+    Inspection.vehicle_mileage_km,
+    Inspection.vehicle_fuel,
+    Inspection.vehicle_gearbox,
+    Inspection.vehicle_color,
+    Inspection.inspected_at,
+)
+
+
+def card_query(query: SearchQuery) -> Select[Any]:
+    """`search_query` as the JSON search reads it: the listings' card columns only."""
+    # cast: mypy types a select of columns as their tuple, which Select[Any] does not accept.
+    return cast(Select[Any], search_query(query).with_only_columns(*CARD_COLUMNS))
+
+
+def with_inspection_card(stmt: Select[Any]) -> Select[Any]:
+    """The page's rows with their inspection's card columns (joined for the page, not the count)."""
+    return stmt.add_columns(*INSPECTION_CARD_COLUMNS).join(Inspection, Inspection.id == Listing.inspection_id)
+
+
+async def search_cards(session: AsyncSession, query: SearchQuery, params: PageParams) -> Found:
+    """The JSON search's page: rows holding both the listing's and the inspection's columns."""
+    return await fetch_page(
+        session, card_query(query), SORTS[query.sort], params, widen=with_inspection_card, as_rows=True
+    )
 
 
 # --- the contact form -------------------------------------------------------------------------

@@ -9,47 +9,53 @@ from __future__ import annotations
 from typing import Any
 
 from activities.reports import GRADES, report_context
-from api.listings.schemas import CheckpointOut, PhotoOut, PublicListingDetail, PublicListingOut, VehicleOut
+from api.listings.schemas import CheckpointOut, PhotoOut, PublicListingDetail, VehicleOut
 from api.listings.service import Row
 from carflow.formatting import euros, french_date, thousands, vehicle_title
 from db.models import Inspection
 from statemachines.listing import public_flags
 
 
+def vehicle_fields(inspection: Any) -> dict[str, Any]:
+    """`VehicleOut`'s fields from an `Inspection` (or a row with its vehicle columns)."""
+    return {
+        "make": inspection.vehicle_make,
+        "model": inspection.vehicle_model,
+        "version": inspection.vehicle_version,
+        "registration": inspection.vehicle_registration,
+        "first_registration": inspection.vehicle_first_registration,
+        "mileage_km": inspection.vehicle_mileage_km,
+        "fuel": inspection.vehicle_fuel,
+        "gearbox": inspection.vehicle_gearbox,
+        "color": inspection.vehicle_color,
+    }
+
+
 def vehicle_out(inspection: Inspection) -> VehicleOut:
-    return VehicleOut(
-        make=inspection.vehicle_make,
-        model=inspection.vehicle_model,
-        version=inspection.vehicle_version,
-        registration=inspection.vehicle_registration,
-        first_registration=inspection.vehicle_first_registration,
-        mileage_km=inspection.vehicle_mileage_km,
-        fuel=inspection.vehicle_fuel,
-        gearbox=inspection.vehicle_gearbox,
-        color=inspection.vehicle_color,
-    )
+    return VehicleOut.model_validate(vehicle_fields(inspection))
 
 
-def public_listing_out(row: Row) -> PublicListingOut:
-    listing, inspection = row.listing, row.inspection
+def public_listing_fields(listing: Any, inspection: Any) -> dict[str, Any]:
+    """`PublicListingOut`'s fields, nested, from a listing and its inspection: entities, or
+    twice the same row of the search's card columns (api/listings/service.py)."""
     flags = public_flags(listing.state, listing.visible_when_sold)
-    return PublicListingOut(
-        id=listing.id,
-        vehicle=vehicle_out(inspection),
-        price_cents=listing.price_cents,
-        negotiable=listing.negotiable,
-        location=listing.location,
-        sold=flags.sold,
-        accepts_contact=flags.accepts_contact,
-        published_at=listing.published_at,
-        inspected_at=inspection.inspected_at,
-    )
+    return {
+        "id": listing.id,
+        "vehicle": vehicle_fields(inspection),
+        "price_cents": listing.price_cents,
+        "negotiable": listing.negotiable,
+        "location": listing.location,
+        "sold": flags.sold,
+        "accepts_contact": flags.accepts_contact,
+        "published_at": listing.published_at,
+        "inspected_at": inspection.inspected_at,
+    }
 
 
 def public_detail_out(row: Row) -> PublicListingDetail:
     inspection = row.inspection
     return PublicListingDetail(
-        **public_listing_out(row).model_dump(),
+        **public_listing_fields(row.listing, row.inspection),
         inspection_reference=inspection.reference,
         summary=inspection.summary,
         checkpoints=[

@@ -87,3 +87,37 @@ async def test_main_lists_stay_within_their_statement_budget(client: httpx.Async
         used[name] = list(seen)
     over = {name: seen for name, seen in used.items() if len(seen) > BUDGETS[name]}
     assert not over, {name: (BUDGETS[name], len(seen), seen) for name, seen in over.items()}
+
+
+async def test_the_json_lists_read_only_the_columns_they_show(client: httpx.AsyncClient, app, seeded) -> None:
+    """The proposals list and the public search select their items' columns, not whole rows
+    (api/proposals/views.py ITEM_COLUMNS, api/listings/service.py CARD_COLUMNS): neither the
+    IBAN, the buyer's token hash nor an inspection's summary leaves the database for a list."""
+    dealer = {"Authorization": f"Bearer {seeded.dealers[0][1]}"}
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+        seen.append(" ".join(statement.split()))
+
+    event.listen(app.state.engine.sync_engine, "before_cursor_execute", record)
+    try:
+        for path, headers, table, never in (
+            ("/api/v1/proposals", dealer, "proposals", ("iban_encrypted", "buyer_token_hash", "search_text")),
+            (
+                "/api/v1/listings?make=citroen",
+                {},
+                "listings",
+                ("summary", "report_token_hash", "inspection_place"),
+            ),
+        ):
+            seen.clear()
+            response = await client.get(path, headers=headers)
+            assert response.status_code == 200 and response.json()["items"], path
+            [page] = [s for s in seen if s.startswith("SELECT") and f"FROM {table}" in s]
+            selected = page.split(" FROM ", 1)[0]  # up to the capped count's subquery
+            assert selected.startswith(f"SELECT {table}.id,") and not [c for c in never if c in selected], (
+                path,
+                selected,
+            )
+    finally:
+        event.remove(app.state.engine.sync_engine, "before_cursor_execute", record)

@@ -18,10 +18,17 @@ import pytest
 from sqlalchemy import Select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from api.listings.service import SORTS, SearchQuery, search_query, with_inspection
+from api.listings.service import (
+    SORTS,
+    SearchQuery,
+    card_query,
+    search_query,
+    with_inspection,
+    with_inspection_card,
+)
 from api.owners.service import OWNER_LISTINGS, owned_query
 from api.paging import PageParams, count_query, page_query
-from api.proposals.views import PROPOSALS, proposals_query
+from api.proposals.views import PROPOSALS, proposal_items_query, proposals_query
 from carflow.settings import Settings
 from db.session import create_engine
 from support import PG_URL
@@ -178,6 +185,15 @@ async def test_main_list_queries_use_indexes(seeded: AsyncEngine) -> None:
             "public by price": page_query(public, SORTS["price_asc"], first, with_inspection),
             "public by mileage": page_query(public, SORTS["mileage_asc"], first, with_inspection),
             "owner listings": page_query(owned_query(BIG_OWNER), OWNER_LISTINGS, first, with_inspection),
+            # What the JSON lists run: the same filters, plain columns.
+            "api dealer page": page_query(proposal_items_query(BIG_DEALER), PROPOSALS, first),
+            "api search": page_query(proposal_items_query(BIG_DEALER, q="nom1234"), PROPOSALS, first),
+            "api public by make and price": page_query(
+                card_query(SearchQuery(make="citroen", max_price_cents=1_500_000)),
+                listings_sort,
+                first,
+                with_inspection_card,
+            ),
         }
         scanned = {name: seq_scans(await plan(conn, stmt)) for name, stmt in statements.items()}
     offending = {name: sorted(set(tables) & BIG_TABLES) for name, tables in scanned.items()}
