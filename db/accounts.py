@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from carflow.tokens import display_prefix, hash_token, new_token
@@ -78,30 +78,32 @@ async def create_inspector(session: AsyncSession, name: str) -> Created:
     return Created(inspector.id, await issue_token(session, Role.INSPECTOR, inspector.id))
 
 
+# The token and its account joined, one round trip (a revoked token is refused at once).
+# Plain columns, not ORM objects: every request runs this, and loading four entities into
+# the session (identity map, joined eager loading) cost more than the query. Built once, the
+# token's hash bound at execution: building and keying it per request cost as much again.
+_PRINCIPAL_OF_TOKEN = (
+    select(
+        AccessToken.role,
+        Dealer.id,
+        Dealer.name,
+        Dealer.remote_sale_enabled,
+        StaffMember.id,
+        StaffMember.name,
+        Inspector.id,
+        Inspector.name,
+    )
+    .select_from(AccessToken)
+    .outerjoin(Dealer, Dealer.id == AccessToken.dealer_id)
+    .outerjoin(StaffMember, StaffMember.id == AccessToken.staff_id)
+    .outerjoin(Inspector, Inspector.id == AccessToken.inspector_id)
+    .where(AccessToken.token_hash == bindparam("token_hash"), AccessToken.revoked_at.is_(None))
+)
+
+
 async def authenticate(session: AsyncSession, token: str) -> Principal | None:
     """The principal behind a bearer token, or None for an unknown or revoked token."""
-    # One round trip: the token and its account joined (a revoked token is refused at once).
-    # Plain columns, not ORM objects: every request runs this, and loading four entities into
-    # the session (identity map, joined eager loading) cost more than the query.
-    row = (
-        await session.execute(
-            select(
-                AccessToken.role,
-                Dealer.id,
-                Dealer.name,
-                Dealer.remote_sale_enabled,
-                StaffMember.id,
-                StaffMember.name,
-                Inspector.id,
-                Inspector.name,
-            )
-            .select_from(AccessToken)
-            .outerjoin(Dealer, Dealer.id == AccessToken.dealer_id)
-            .outerjoin(StaffMember, StaffMember.id == AccessToken.staff_id)
-            .outerjoin(Inspector, Inspector.id == AccessToken.inspector_id)
-            .where(AccessToken.token_hash == hash_token(token), AccessToken.revoked_at.is_(None))
-        )
-    ).first()
+    row = (await session.execute(_PRINCIPAL_OF_TOKEN, {"token_hash": hash_token(token)})).first()
     if row is None:
         return None
     role_value, dealer_id, dealer_name, remote_sale, staff_id, staff_name, inspector_id, inspector_name = row

@@ -47,3 +47,15 @@ def joined(parts: Iterable[str | None]) -> str:
 def needle_words(q: str) -> list[str]:
     """The words of a query, normalized; each must appear somewhere in the row's text."""
     return normalize(q).split()
+
+
+# The escape character of the LIKE patterns the lists build (`contains(..., escape=LIKE_ESCAPE)`).
+LIKE_ESCAPE = "/"
+
+
+def like_escaped(text: str) -> str:
+    """`text` as a LIKE pattern's literal part: its wildcards (and the escape) escaped, as
+    SQLAlchemy's `autoescape` does; for patterns whose value is a bind parameter."""
+    for special in (LIKE_ESCAPE, "%", "_"):
+        text = text.replace(special, LIKE_ESCAPE + special)
+    return text

@@ -14,13 +14,14 @@ it yet (the page `/r/{token}` and the owner's download share it).
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, cast
 
 import structlog
-from sqlalchemy import ColumnElement, Select, delete, select
+from sqlalchemy import ColumnElement, Select, String, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -33,7 +34,7 @@ from api.security import rate_limit
 from carflow.settings import Settings
 from db.documents import DocumentStore
 from db.models import ContactMessage, Inspection, InspectionPhoto, Listing
-from db.search_text import normalize
+from db.search_text import LIKE_ESCAPE, like_escaped, normalize
 from statemachines.listing import ListingMachine, restore_listing
 from workflows.listing_contract import UPDATE_CONTACT_OWNER, ContactRequest
 
@@ -105,23 +106,44 @@ class SearchQuery:
     sort: Sort = "newest"
 
 
-def search_query(query: SearchQuery) -> Select[Any]:
-    """The public listings matching the filters, unordered. Listings only: make and model
-    are copied on them, normalized (`*_key`), so neither filter nor count reads inspections."""
-    # Plain `publicly_visible` (not IS TRUE): the partial indexes' predicate, as PostgreSQL proves it.
-    stmt = select(Listing).where(Listing.publicly_visible)
-    for column, typed in (
-        (Listing.make_key, query.make),
-        (Listing.model_key, query.model),
-        (Listing.location_key, query.location),
-    ):
-        needle = normalize(typed)
+# The text filters: the column holding each normalized, and its bind parameter's name.
+TEXT_FILTERS = (("make", Listing.make_key), ("model", Listing.model_key), ("location", Listing.location_key))
+SearchShape = tuple[bool, bool, bool, bool]  # make, model, location, max price given
+
+
+def search_values(query: SearchQuery) -> tuple[SearchShape, dict[str, Any]]:
+    """The search's filters as a statement shape and the values of its bind parameters
+    (normalized: case and accents ignored; LIKE wildcards matched literally)."""
+    values: dict[str, Any] = {}
+    for name, _column in TEXT_FILTERS:
+        needle = normalize(getattr(query, name))
         if needle:
-            stmt = stmt.where(column.contains(needle, autoescape=True))
+            values[name] = like_escaped(needle)
     if query.max_price_cents is not None:
+        values["max_price_cents"] = query.max_price_cents
+    shape = tuple(name in values for name in ("make", "model", "location", "max_price_cents"))
+    return cast(SearchShape, shape), values
+
+
+def searched(selected: Select[Any], make: bool, model: bool, location: bool, max_price: bool) -> Select[Any]:
+    """`selected` narrowed to the public listings matching a filter shape, unordered. Listings
+    only: make and model are copied on them, normalized (`*_key`), so neither filter nor
+    count reads inspections."""
+    # Plain `publicly_visible` (not IS TRUE): the partial indexes' predicate, as PostgreSQL proves it.
+    stmt = selected.where(Listing.publicly_visible)
+    for (name, column), given in zip(TEXT_FILTERS, (make, model, location), strict=True):
+        if given:
+            stmt = stmt.where(column.contains(bindparam(name, type_=String), escape=LIKE_ESCAPE))
+    if max_price:
         # A listing without a price (0 €) cannot be said to be under a budget.
-        stmt = stmt.where(Listing.price_cents > 0, Listing.price_cents <= query.max_price_cents)
+        stmt = stmt.where(Listing.price_cents > 0, Listing.price_cents <= bindparam("max_price_cents"))
     return stmt
+
+
+def search_query(query: SearchQuery) -> Select[Any]:
+    """The public listings (entities) matching the filters, values bound: the search page's."""
+    shape, values = search_values(query)
+    return searched(select(Listing), *shape).params(values)
 
 
 def with_inspection(stmt: Select[Any]) -> Select[Any]:
@@ -177,10 +199,17 @@ INSPECTION_CARD_COLUMNS = (
 )
 
 
-def card_query(query: SearchQuery) -> Select[Any]:
-    """`search_query` as the JSON search reads it: the listings' card columns only."""
+@functools.cache
+def _card_filter(make: bool, model: bool, location: bool, max_price: bool) -> Select[Any]:
+    # One statement per shape, for the life of the process (api/paging.py `bound`).
     # cast: mypy types a select of columns as their tuple, which Select[Any] does not accept.
-    return cast(Select[Any], search_query(query).with_only_columns(*CARD_COLUMNS))
+    return searched(cast(Select[Any], select(*CARD_COLUMNS)), make, model, location, max_price)
+
+
+def card_query(query: SearchQuery) -> Select[Any]:
+    """What the JSON search reads, values bound (for tests to EXPLAIN): the card columns."""
+    shape, values = search_values(query)
+    return _card_filter(*shape).params(values)
 
 
 def with_inspection_card(stmt: Select[Any]) -> Select[Any]:
@@ -190,8 +219,15 @@ def with_inspection_card(stmt: Select[Any]) -> Select[Any]:
 
 async def search_cards(session: AsyncSession, query: SearchQuery, params: PageParams) -> Found:
     """The JSON search's page: rows holding both the listing's and the inspection's columns."""
+    shape, values = search_values(query)
     return await fetch_page(
-        session, card_query(query), SORTS[query.sort], params, widen=with_inspection_card, as_rows=True
+        session,
+        _card_filter(*shape),
+        SORTS[query.sort],
+        params,
+        widen=with_inspection_card,
+        as_rows=True,
+        bound=values,
     )
 
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, and_, or_, select
+from sqlalchemy import ColumnElement, Select, String, and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import ApiError
@@ -18,7 +19,7 @@ from api.proposals.schemas import (
     SellerPage,
 )
 from db.models import Proposal, Seller
-from db.search_text import compact, needle_words
+from db.search_text import LIKE_ESCAPE, compact, like_escaped, needle_words
 from statemachines.proposal import ProposalMachine, from_read_model
 from workflows.proposal_contract import ProposalStatus
 
@@ -184,41 +185,66 @@ PROPOSALS = Keyset("proposals", (Proposal.created_at, Proposal.id))
 SELLERS = Keyset("sellers", (Seller.last_used_at, Seller.id))
 
 
-def search_condition(q: str) -> ColumnElement[bool] | None:
-    """Each word of `q`, normalized, somewhere in the proposal's `search_text`.
+FilterShape = tuple[bool, int, bool]  # states given, how many words, the words run together
 
-    Case, accents and word order do not matter ("dubois lea" finds Léa Dubois); a plate or
-    mobile typed with or without separators finds it too (the text holds both forms).
-    None when `q` has no word. LIKE wildcards in `q` are matched literally.
+
+def filter_values(
+    dealer_id: uuid.UUID, states: Sequence[str], q: str | None
+) -> tuple[FilterShape, dict[str, Any]]:
+    """The list's filters as a statement shape and the values of its bind parameters.
+
+    Search: each word of `q`, normalized, somewhere in the proposal's `search_text`. Case,
+    accents and word order do not matter ("dubois lea" finds Léa Dubois); a plate or mobile
+    typed with or without separators finds it too (the text holds both forms). LIKE
+    wildcards in `q` are matched literally.
     """
-    words = needle_words(q)
-    if not words:
-        return None
-    every_word = and_(*(Proposal.search_text.contains(word, autoescape=True) for word in words))
-    whole = compact(q)
-    if len(words) > 1 and whole:
-        # "AB 123 CD", "06 12 34 56 78": the words run together also count.
-        return or_(every_word, Proposal.search_text.contains(whole, autoescape=True))
-    return every_word
+    words = needle_words(q) if q else []
+    # "AB 123 CD", "06 12 34 56 78": the words run together also count.
+    whole = compact(q) if len(words) > 1 else ""
+    values: dict[str, Any] = {"dealer_id": dealer_id}
+    if states:
+        values["states"] = sorted(set(states))
+    values.update({f"word_{i}": like_escaped(word) for i, word in enumerate(words)})
+    if whole:
+        values["whole"] = like_escaped(whole)
+    return (bool(states), len(words), bool(whole)), values
+
+
+def _contains(name: str) -> ColumnElement[bool]:
+    return Proposal.search_text.contains(bindparam(name, type_=String), escape=LIKE_ESCAPE)
+
+
+def filtered(selected: Select[Any], has_states: bool, words: int, whole: bool) -> Select[Any]:
+    """`selected` narrowed to the dealer's proposals matching a filter shape (`filter_values`
+    has the values), unordered: the keyset orders them."""
+    query = selected.where(Proposal.dealer_id == bindparam("dealer_id"))
+    if has_states:
+        query = query.where(Proposal.state.in_(bindparam("states", expanding=True)))
+    if words:
+        every_word = and_(*(_contains(f"word_{i}") for i in range(words)))
+        query = query.where(or_(every_word, _contains("whole")) if whole else every_word)
+    return query
+
+
+@functools.cache
+def _items_filter(has_states: bool, words: int, whole: bool) -> Select[Any]:
+    # One statement per shape, for the life of the process (api/paging.py `bound`).
+    # cast: mypy types a select of 40 columns as their tuple, which Select[Any] does not accept.
+    return filtered(cast(Select[Any], select(*ITEM_COLUMNS)), has_states, words, whole)
 
 
 def proposals_query(dealer_id: uuid.UUID, *, states: Sequence[str] = (), q: str | None = None) -> Select[Any]:
-    """The dealer's proposals matching the filters, unordered (the keyset orders them)."""
-    query: Select[Any] = select(Proposal).where(Proposal.dealer_id == dealer_id)
-    if states:
-        query = query.where(Proposal.state.in_(sorted(set(states))))
-    condition = search_condition(q) if q else None
-    if condition is not None:
-        query = query.where(condition)
-    return query
+    """The dealer's proposals (entities) matching the filters, values bound: the pages' lists."""
+    shape, values = filter_values(dealer_id, states, q)
+    return filtered(select(Proposal), *shape).params(values)
 
 
 def proposal_items_query(
     dealer_id: uuid.UUID, *, states: Sequence[str] = (), q: str | None = None
 ) -> Select[Any]:
-    """What the JSON list reads: `proposals_query`'s rows, as `ITEM_COLUMNS` only."""
-    # cast: mypy types a select of 40 columns as their tuple, which Select[Any] does not accept.
-    return cast(Select[Any], proposals_query(dealer_id, states=states, q=q).with_only_columns(*ITEM_COLUMNS))
+    """What the JSON list reads, values bound (for tests to EXPLAIN): `ITEM_COLUMNS` only."""
+    shape, values = filter_values(dealer_id, states, q)
+    return _items_filter(*shape).params(values)
 
 
 async def list_proposals(
@@ -229,8 +255,8 @@ async def list_proposals(
     q: str | None,
     params: PageParams,
 ) -> ProposalPage:
-    query = proposal_items_query(dealer_id, states=states, q=q)
-    found = await fetch_page(session, query, PROPOSALS, params, as_rows=True)
+    shape, values = filter_values(dealer_id, states, q)
+    found = await fetch_page(session, _items_filter(*shape), PROPOSALS, params, as_rows=True, bound=values)
     return ProposalPage.model_validate({**found.__dict__, "items": [proposal_fields(r) for r in found.items]})
 
 

@@ -121,3 +121,33 @@ async def test_the_json_lists_read_only_the_columns_they_show(client: httpx.Asyn
             )
     finally:
         event.remove(app.state.engine.sync_engine, "before_cursor_execute", record)
+
+
+async def test_the_hot_lists_build_their_statements_once_per_shape(
+    client: httpx.AsyncClient, app, seeded
+) -> None:
+    """Each request of the proposals list and the public search runs a statement built once
+    for its shape (filters given, words, cursor or not), the request's values bound at
+    execution (api/paging.py `bound`): building and keying one per request cost more CPU
+    than executing it. Other values of the same shape: the very same statement object."""
+    executed: list[int] = []
+
+    def record(_conn, clauseelement, *_args) -> None:  # noqa: ANN001
+        executed.append(id(clauseelement))
+
+    event.listen(app.state.engine.sync_engine, "before_execute", record)
+    dealers = [{"Authorization": f"Bearer {token}"} for _, token in seeded.dealers]
+    try:
+        for same_shape in (
+            [("/api/v1/proposals?q=dubois", dealers[0]), ("/api/v1/proposals?q=martin", dealers[1])],
+            [("/api/v1/proposals?state=sent", dealers[0]), ("/api/v1/proposals?state=viewed", dealers[0])],
+            [("/api/v1/listings?make=citroen", {}), ("/api/v1/listings?make=peugeot", {})],
+        ):
+            pages = []
+            for path, headers in same_shape:
+                executed.clear()
+                assert (await client.get(path, headers=headers)).status_code == 200, path
+                pages.append(executed[-1])  # the page's statement comes after authentication
+            assert pages[0] == pages[1], same_shape
+    finally:
+        event.remove(app.state.engine.sync_engine, "before_execute", record)

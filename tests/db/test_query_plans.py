@@ -119,10 +119,10 @@ async def seeded(migrated: Settings) -> AsyncIterator[AsyncEngine]:
 
 async def plan(conn: AsyncConnection, statement: Select[Any]) -> dict[str, Any]:
     """PostgreSQL's plan for `statement` with its real parameter values."""
-    compiled = statement.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
-    names = compiled.positiontup or []
-    params = tuple(compiled.params[name] for name in names)
-    result = await conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", params)
+    # Expanded: an IN of a list parameter (`states`) becomes one placeholder per value.
+    expanded = statement.compile(dialect=conn.dialect).construct_expanded_state()
+    params = tuple(expanded.parameters[name] for name in expanded.positiontup or [])
+    result = await conn.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {expanded.statement}", params)
     raw = result.scalar_one()
     return (json.loads(raw) if isinstance(raw, str) else raw)[0]["Plan"]
 
