@@ -22,6 +22,7 @@ from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxR
 from activities.failure_log import ActivityFailureLog
 from activities.logging_interceptor import ActivityLogContext
 from activities.registry import build_activities, warm_documents
+from carflow.heap import freeze_startup_heap
 from carflow.observability import metrics_runtime
 from carflow.settings import ConfigurationError, Settings, load_settings
 from carflow.temporal_client import TemporalUnreachable, connect_with_retry
@@ -113,6 +114,9 @@ async def run(settings: Settings) -> None:
         reuse_workflow_modules=settings.worker_reuse_workflow_modules,
     )
     async with worker:
+        # carflow/heap.py: full collections no longer scan the modules and the worker's objects.
+        frozen = freeze_startup_heap()
+        log.info("startup_heap_frozen", objects=frozen)
         warming = asyncio.create_task(warm_documents(settings))  # the documents the API serves
         # The dealers' notices relay (issue 13): one per namespace, whichever worker starts it.
         await ensure_running(

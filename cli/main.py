@@ -146,11 +146,14 @@ def cmd_api(settings: Settings, _args: argparse.Namespace) -> int:
     import uvicorn
 
     from api import create_app
+    from carflow.heap import freeze_startup_heap
     from carflow.logs import configure_logging
 
     configure_logging(settings, service="api")
+    app = create_app(settings)
+    freeze_startup_heap()  # carflow/heap.py: no 130 ms full collections over the app's objects
     uvicorn.run(
-        create_app(settings),
+        app,
         host=settings.api_host,
         port=settings.api_port,
         log_config=None,
