@@ -45,6 +45,9 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
     app.state.settings = settings
     app.state.engine = engine
     app.state.session_factory = create_session_factory(engine)
+    # Routes marked `read_only` (api/deps.py): no transaction, no BEGIN/ROLLBACK round trips.
+    autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
+    app.state.read_session_factory = create_session_factory(autocommit)
     app.state.temporal = TemporalHandle(settings, temporal_client)
     # The PDF templates, for the pages that show the same text as HTML (the API makes no PDF).
     app.state.pdf_templates = pdf_environment()

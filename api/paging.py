@@ -17,7 +17,7 @@ import base64
 import binascii
 import json
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -43,10 +43,10 @@ class PageParams:
     cursor: str | None
 
 
-def page_params(default_size: int) -> Callable[..., PageParams]:
+def page_params(default_size: int) -> Callable[..., Awaitable[PageParams]]:
     """The `page`, `page_size` and `cursor` query parameters of a list, as one dependency."""
 
-    def dependency(
+    async def dependency(  # async: a plain `def` dependency runs in the thread pool (api/deps.py)
         page: Annotated[int | None, Query(ge=1, le=MAX_PAGE, description="Page number (from 1).")] = None,
         page_size: Annotated[int, Query(ge=1, le=100)] = default_size,
         cursor: Annotated[

@@ -232,7 +232,7 @@ async def adv_page(
     if client is None:
         blind = "impossible de se connecter"
     else:
-        operations = AdvOperations(settings, session, client, now=get_clock(request))
+        operations = AdvOperations(settings, session, client, now=await get_clock(request))
         try:
             found = await operations.workflows(stuck=not tous, page=page, page_size=50, cursor=suite)
         except WorkflowsUnseen as exc:
@@ -285,6 +285,6 @@ async def _retry_button(
 ) -> Response:
     staff = await require_staff(request, session, settings)
     _check_csrf(csrf, staff.csrf)
-    operations = AdvOperations(settings, session, await get_temporal(request), now=get_clock(request))
+    operations = AdvOperations(settings, session, await get_temporal(request), now=await get_clock(request))
     _, entry = await retry_and_audit(operations, staff.staff, kind, target_id, via="page")
     return RedirectResponse(f"/adv?relance={entry.id}", status_code=303)

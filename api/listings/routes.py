@@ -13,7 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 
 from api.body_limit import body_limited_route
-from api.deps import ClockDep, SessionDep
+from api.deps import ClockDep, SessionDep, read_only
 from api.errors import ApiError
 from api.listings.deps import WorkflowsDep
 from api.listings.schemas import ContactBody, ContactOut, PublicListingDetail, PublicListingPage
@@ -45,6 +45,7 @@ SearchText = Annotated[
 
 
 @router.get("", response_model=PublicListingPage, summary="Search the public listings, newest first")
+@read_only
 async def search_listings(
     session: SessionDep,
     params: Annotated[PageParams, Depends(page_params(PAGE_SIZE))],
@@ -66,6 +67,7 @@ async def search_listings(
 @router.get(
     "/{listing_id}", response_model=PublicListingDetail, summary="A public listing with its inspection"
 )
+@read_only
 async def get_listing(listing_id: uuid.UUID, session: SessionDep) -> PublicListingDetail:
     row = await public_row(session, listing_id)
     if row is None:

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Header, Query, Request, Response
 
 from api.body_limit import body_limited_route
-from api.deps import CurrentDealer, SessionDep
+from api.deps import CurrentDealer, SessionDep, read_only
 from api.paging import PageParams, page_params
 from api.proposals import in_person
 from api.proposals.deps import ReadService, RemoteSaleDealer, Service, get_remote_sale_dealer
@@ -63,6 +63,7 @@ async def create_proposal(
 
 
 @router.get("/proposals", response_model=ProposalPage, summary="List the dealer's proposals")
+@read_only
 async def get_proposals(
     dealer: CurrentDealer,
     session: SessionDep,
@@ -84,6 +85,7 @@ async def get_proposals(
 
 
 @router.get("/proposals/{proposal_id}", response_model=ProposalDetail, summary="One proposal")
+@read_only
 async def get_proposal(proposal_id: str, service: ReadService) -> ProposalDetail:
     row = await get_owned_proposal(service.session, service.dealer.id, proposal_id)
     return await service.detail(row)

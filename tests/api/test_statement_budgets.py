@@ -151,3 +151,34 @@ async def test_the_hot_lists_build_their_statements_once_per_shape(
             assert pages[0] == pages[1], same_shape
     finally:
         event.remove(app.state.engine.sync_engine, "before_execute", record)
+
+
+async def test_the_hot_reads_run_without_a_transaction_and_actions_within_one(
+    client: httpx.AsyncClient, app, seeded
+) -> None:
+    """Routes marked `read_only` (api/deps.py) read in autocommit: no BEGIN and ROLLBACK
+    round trips around their two statements. Any other route keeps its transaction."""
+    levels: dict[str, set[str]] = {}
+    current = [""]
+
+    def record(conn, *_args) -> None:  # noqa: ANN001
+        levels.setdefault(current[0], set()).add(
+            conn.get_execution_options().get("isolation_level", "default")
+        )
+
+    event.listen(app.state.engine.sync_engine, "before_cursor_execute", record)
+    dealer = {"Authorization": f"Bearer {seeded.dealers[0][1]}"}
+    try:
+        first = (await client.get("/api/v1/proposals", headers=dealer)).json()["items"][0]
+        for name, path, headers in (
+            ("list", "/api/v1/proposals?state=sent", dealer),
+            ("detail", f"/api/v1/proposals/{first['id']}", dealer),
+            ("search", "/api/v1/listings?make=citroen", {}),
+            ("sellers", "/api/v1/sellers", dealer),  # not marked: in a transaction as before
+        ):
+            current[0] = name
+            assert (await client.get(path, headers=headers)).status_code == 200, path
+    finally:
+        event.remove(app.state.engine.sync_engine, "before_cursor_execute", record)
+    assert levels["list"] == levels["detail"] == levels["search"] == {"AUTOCOMMIT"}
+    assert len(levels["sellers"]) == 1 and "AUTOCOMMIT" not in levels["sellers"]
