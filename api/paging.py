@@ -250,7 +250,9 @@ async def fetch_page(
     else:
         statement = _reused_statement(query, keyset, by_cursor, widen)
     values = {**(bound or {}), **page_values(keyset, params)}
-    rows = list((await session.execute(statement, values)).all())
+    # Plain columns need none of the ORM's result machinery: the session's connection runs them.
+    runner = await session.connection() if as_rows else session
+    rows = list((await runner.execute(statement, values)).all())
     more = len(rows) > params.page_size
     items: list[Any]
     if as_rows:

@@ -103,7 +103,9 @@ _PRINCIPAL_OF_TOKEN = (
 
 async def authenticate(session: AsyncSession, token: str) -> Principal | None:
     """The principal behind a bearer token, or None for an unknown or revoked token."""
-    row = (await session.execute(_PRINCIPAL_OF_TOKEN, {"token_hash": hash_token(token)})).first()
+    # On the session's connection: plain columns need none of the ORM's result machinery.
+    connection = await session.connection()
+    row = (await connection.execute(_PRINCIPAL_OF_TOKEN, {"token_hash": hash_token(token)})).first()
     if row is None:
         return None
     role_value, dealer_id, dealer_name, remote_sale, staff_id, staff_name, inspector_id, inspector_name = row

@@ -10,11 +10,12 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from api.body_limit import body_limited_route
 from api.deps import ClockDep, SessionDep, read_only
 from api.errors import ApiError
+from api.json_body import PlainJSON
 from api.listings.deps import WorkflowsDep
 from api.listings.schemas import ContactBody, ContactOut, PublicListingDetail, PublicListingPage
 from api.listings.service import (
@@ -56,12 +57,11 @@ async def search_listings(
     sort: Annotated[
         Sort, Query(description="newest (default), price_asc, price_desc or mileage_asc")
     ] = "newest",
-) -> PublicListingPage:
+) -> Response:
     query = SearchQuery(make=make, model=model, max_price_cents=max_price_cents, location=location, sort=sort)
     found = await search_cards(session, query, params)
-    return PublicListingPage.model_validate(
-        {**found.__dict__, "items": [public_listing_fields(r, r) for r in found.items]}
-    )
+    # A `PublicListingPage`, answered as is (api/json_body.py).
+    return PlainJSON({**found.__dict__, "items": [public_listing_fields(r, r) for r in found.items]})
 
 
 @router.get(

@@ -80,7 +80,7 @@ async def get_proposals(
             " contract number, VIN, plate, make, model or seller; case and accents ignored.",
         ),
     ] = None,
-) -> ProposalPage:
+) -> Response:
     return await list_proposals(session, dealer.id, states=[s.value for s in state or ()], q=q, params=params)
 
 

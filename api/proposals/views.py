@@ -12,10 +12,10 @@ from sqlalchemy import ColumnElement, Select, String, and_, bindparam, or_, sele
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import ApiError
+from api.json_body import PlainJSON
 from api.paging import Keyset, PageParams, fetch_page
 from api.proposals.schemas import (
     ProposalDetail,
-    ProposalPage,
     SellerPage,
 )
 from db.models import Proposal, Seller
@@ -254,10 +254,11 @@ async def list_proposals(
     states: Sequence[str] = (),
     q: str | None,
     params: PageParams,
-) -> ProposalPage:
+) -> PlainJSON:
+    """A `ProposalPage`, answered as is (api/json_body.py)."""
     shape, values = filter_values(dealer_id, states, q)
     found = await fetch_page(session, _items_filter(*shape), PROPOSALS, params, as_rows=True, bound=values)
-    return ProposalPage.model_validate({**found.__dict__, "items": [proposal_fields(r) for r in found.items]})
+    return PlainJSON({**found.__dict__, "items": [proposal_fields(r) for r in found.items]})
 
 
 def sellers_query(dealer_id: uuid.UUID) -> Select[Any]:

@@ -182,3 +182,27 @@ async def test_the_hot_reads_run_without_a_transaction_and_actions_within_one(
         event.remove(app.state.engine.sync_engine, "before_cursor_execute", record)
     assert levels["list"] == levels["detail"] == levels["search"] == {"AUTOCOMMIT"}
     assert len(levels["sellers"]) == 1 and "AUTOCOMMIT" not in levels["sellers"]
+
+
+async def test_the_lists_answered_as_plain_json_are_exactly_their_schema(
+    client: httpx.AsyncClient, seeded
+) -> None:
+    """The proposals list and the public search skip FastAPI's response validation
+    (api/json_body.py): what they answer validates against their documented model, and the
+    model writes it back identically (same fields, same datetime, date and UUID forms)."""
+    from api.listings.schemas import PublicListingPage
+    from api.proposals.schemas import ProposalPage
+
+    dealer = {"Authorization": f"Bearer {seeded.dealers[0][1]}"}
+    first = (await client.get("/api/v1/proposals", headers=dealer)).json()
+    for path, headers, model in (
+        ("/api/v1/proposals", dealer, ProposalPage),
+        ("/api/v1/proposals?" + urlencode({"cursor": first["next_cursor"]}), dealer, ProposalPage),
+        ("/api/v1/proposals?state=signed&q=dubois", dealer, ProposalPage),
+        ("/api/v1/listings?max_price_cents=3000000", {}, PublicListingPage),
+    ):
+        response = await client.get(path, headers=headers)
+        assert response.status_code == 200 and response.headers["content-type"] == "application/json"
+        answered = response.json()
+        assert answered["items"] or "q=" in path, path
+        assert model.model_validate_json(response.content).model_dump(mode="json") == answered, path
