@@ -292,7 +292,15 @@ class LifecycleClient(Generic[StatusT]):
             async with asyncio.timeout(RESULT_TIMEOUT.total_seconds()):
                 status: StatusT = await update.result(rpc_timeout=RESULT_TIMEOUT)
         except WorkflowUpdateFailedError as err:
-            raise self._failure(target_id, event, err.cause) from None
+            failure = self._failure(target_id, event, err.cause)
+            refused_in = failure.details["state"] if isinstance(failure, EventRefused) else None
+            if refused_in is not None and self.kind.machine.done_in(event, refused_in):
+                # Asked again once done for good (a second click on "Signer" that read the
+                # proposal after the first signed it, so another update id): it happened.
+                done = await self.status(target_id)
+                if done is not None:
+                    return done
+            raise failure from None
         except (WorkflowUpdateRPCTimeoutOrCancelledError, TimeoutError):
             if not accepted:
                 # Past its deadline the worker refuses it (workflows/update_deadline.py):

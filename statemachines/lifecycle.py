@@ -100,9 +100,11 @@ class LifecycleMachine(StateMachine):
     def can(self, event: str, *, now: datetime, actor: Actor | str | None = None, **context: Any) -> bool:
         return self.refusal(event, now=now, actor=actor, **context) is None
 
-    def already_done(self, event: str) -> bool:
-        """`event` is one of `done_states` and the machine stands where it led."""
-        return self.done_states.get(event) == self.state
+    @classmethod
+    def done_in(cls, event: str, state: str) -> bool:
+        """`event` is one of `done_states` and `state` is where it led: asked again, it is
+        answered with that state (api/lifecycle_client.py), not refused."""
+        return cls.done_states.get(event) == state
 
     def refusal(
         self, event: str, *, now: datetime, actor: Actor | str | None = None, **context: Any

@@ -248,9 +248,7 @@ class BuyerService:
             await self.session.commit()
         return pdf
 
-    async def sign(
-        self, token: str, full_name: str, request: Request
-    ) -> tuple[Proposal, ProposalStatus | ProposalMachine]:
+    async def sign(self, token: str, full_name: str, request: Request) -> tuple[Proposal, ProposalStatus]:
         proposal, dealer = await self.find(token)
         if self.settings.signature_provider != "local":
             raise ApiError(
@@ -264,10 +262,6 @@ class BuyerService:
                 fields=[{"field": "full_name", "message": "Le nom saisi ne correspond pas au souscripteur."}],
             )
         machine = lifecycle_of(proposal)
-        if machine.already_done("sign"):
-            # A double submission read the proposal once the first had signed it (the two
-            # share an update id only when both read it before): the same answer as the first.
-            return proposal, machine
         can_sign = machine.can("sign", now=utcnow(), actor=Actor.BUYER)
         if can_sign and self.signing_blocked(proposal):
             raise ApiError(

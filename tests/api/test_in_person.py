@@ -44,6 +44,9 @@ async def test_right_code_signs(client, dealers, new_body, worker, sink) -> None
     signed = await confirm(client, dealers, proposal_id, code)
     assert signed.status_code == 200, signed.text
     assert (signed.json()["state"], signed.json()["contract_status"]) == ("signed", "active")
+    # "Terminer" clicked again once signed: the signature happened, and the answer says so.
+    again = await confirm(client, dealers, proposal_id, code)
+    assert (again.status_code, again.json()["state"]) == (200, "signed"), again.text
 
 
 async def test_five_wrong_codes_lock_the_attempt(
