@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import ColumnElement, String, bindparam
 
 # Letters NFKD does not split into base + accent, spelled as French readers type them.
 _LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ø": "o", "đ": "d", "ł": "l", "ß": "ss"})
@@ -59,3 +62,9 @@ def like_escaped(text: str) -> str:
     for special in (LIKE_ESCAPE, "%", "_"):
         text = text.replace(special, LIKE_ESCAPE + special)
     return text
+
+
+def contains_param(column: Any, name: str) -> ColumnElement[bool]:
+    """`column LIKE '%' || :name || '%'`, the parameter's value given `like_escaped`."""
+    condition: ColumnElement[bool] = column.contains(bindparam(name, type_=String), escape=LIKE_ESCAPE)
+    return condition

@@ -21,7 +21,7 @@ from datetime import datetime
 from typing import Any, Literal, cast
 
 import structlog
-from sqlalchemy import ColumnElement, Select, String, bindparam, delete, select
+from sqlalchemy import ColumnElement, Select, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -34,7 +34,7 @@ from api.security import rate_limit
 from carflow.settings import Settings
 from db.documents import DocumentStore
 from db.models import ContactMessage, Inspection, InspectionPhoto, Listing
-from db.search_text import LIKE_ESCAPE, like_escaped, normalize
+from db.search_text import contains_param, like_escaped, normalize
 from statemachines.listing import ListingMachine, restore_listing
 from workflows.listing_contract import UPDATE_CONTACT_OWNER, ContactRequest
 
@@ -121,7 +121,7 @@ def search_values(query: SearchQuery) -> tuple[SearchShape, dict[str, Any]]:
             values[name] = like_escaped(needle)
     if query.max_price_cents is not None:
         values["max_price_cents"] = query.max_price_cents
-    shape = tuple(name in values for name in ("make", "model", "location", "max_price_cents"))
+    shape = (*(name in values for name, _column in TEXT_FILTERS), "max_price_cents" in values)
     return cast(SearchShape, shape), values
 
 
@@ -133,7 +133,7 @@ def searched(selected: Select[Any], make: bool, model: bool, location: bool, max
     stmt = selected.where(Listing.publicly_visible)
     for (name, column), given in zip(TEXT_FILTERS, (make, model, location), strict=True):
         if given:
-            stmt = stmt.where(column.contains(bindparam(name, type_=String), escape=LIKE_ESCAPE))
+            stmt = stmt.where(contains_param(column, name))
     if max_price:
         # A listing without a price (0 €) cannot be said to be under a budget.
         stmt = stmt.where(Listing.price_cents > 0, Listing.price_cents <= bindparam("max_price_cents"))

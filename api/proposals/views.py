@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, Select, String, and_, bindparam, or_, select
+from sqlalchemy import Select, and_, bindparam, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from api.errors import ApiError
@@ -19,7 +19,7 @@ from api.proposals.schemas import (
     SellerPage,
 )
 from db.models import Proposal, Seller
-from db.search_text import LIKE_ESCAPE, compact, like_escaped, needle_words
+from db.search_text import compact, contains_param, like_escaped, needle_words
 from statemachines.proposal import ProposalMachine, from_read_model
 from workflows.proposal_contract import ProposalStatus
 
@@ -210,10 +210,6 @@ def filter_values(
     return (bool(states), len(words), bool(whole)), values
 
 
-def _contains(name: str) -> ColumnElement[bool]:
-    return Proposal.search_text.contains(bindparam(name, type_=String), escape=LIKE_ESCAPE)
-
-
 def filtered(selected: Select[Any], has_states: bool, words: int, whole: bool) -> Select[Any]:
     """`selected` narrowed to the dealer's proposals matching a filter shape (`filter_values`
     has the values), unordered: the keyset orders them."""
@@ -221,8 +217,9 @@ def filtered(selected: Select[Any], has_states: bool, words: int, whole: bool) -
     if has_states:
         query = query.where(Proposal.state.in_(bindparam("states", expanding=True)))
     if words:
-        every_word = and_(*(_contains(f"word_{i}") for i in range(words)))
-        query = query.where(or_(every_word, _contains("whole")) if whole else every_word)
+        every_word = and_(*(contains_param(Proposal.search_text, f"word_{i}") for i in range(words)))
+        whole_word = contains_param(Proposal.search_text, "whole")
+        query = query.where(or_(every_word, whole_word) if whole else every_word)
     return query
 
 
