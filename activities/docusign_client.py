@@ -53,9 +53,10 @@ TOKEN_MARGIN_S = 300
 REQUEST_TIMEOUT_S = (10.0, 30.0)
 # Envelope states in which the buyer can still sign.
 SIGNABLE_STATUSES = frozenset({"sent", "delivered"})
-# The signature goes just under the contract's closing declaration (activities/templates/pdf/
-# contract.html). DocuSign refuses the envelope (ANCHOR_TAB_STRING_NOT_FOUND) if the text
-# disappears from the template, rather than sending a contract without a place to sign.
+# The signature goes just under the contract's closing declaration (activities/contract_page.py
+# SIGNATURE_LINE, and templates/pdf/contract.html, its fallback). DocuSign refuses the envelope
+# (ANCHOR_TAB_STRING_NOT_FOUND) if the text disappears from the contract, rather than sending a
+# contract without a place to sign.
 SIGN_HERE_ANCHOR = "Signature du souscripteur :"
 SIGN_HERE_OFFSET_Y = "20"  # pixels below the anchor line, inside the blank signature area
 

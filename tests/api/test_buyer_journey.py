@@ -267,7 +267,7 @@ async def test_every_pdf_of_the_journey_is_rendered_by_the_worker(
     of api.buyer altogether)."""
     from temporalio import activity
 
-    from activities import audit_page
+    from activities import audit_page, contract_page
     from activities.documents import DocumentRenderer
 
     where: list[tuple[str, bool]] = []
@@ -278,13 +278,19 @@ async def test_every_pdf_of_the_journey_is_rendered_by_the_worker(
         return render(self, template, context)
 
     monkeypatch.setattr(DocumentRenderer, "_pdf", recorded)
-    # The audit page is written without a template (activities/audit_page.py).
-    write_audit_page = audit_page.render
+    # The contract and its audit page are written without a template (activities/contract_page.py,
+    # activities/audit_page.py), the template only as their fallback.
+    write_contract_page, write_audit_page = contract_page.render, audit_page.render
+
+    def recorded_contract_page(contract):  # noqa: ANN001, ANN202
+        where.append(("contract page", activity.in_activity()))
+        return write_contract_page(contract)
 
     def recorded_audit_page(contract, audit):  # noqa: ANN001, ANN202
         where.append(("audit page", activity.in_activity()))
         return write_audit_page(contract, audit)
 
+    monkeypatch.setattr(contract_page, "render", recorded_contract_page)
     monkeypatch.setattr(audit_page, "render", recorded_audit_page)
     _, token = await send_proposal(client, dealers, new_body, sink)
     await client.get(f"/api/v1/buyer/{token}")
@@ -298,5 +304,6 @@ async def test_every_pdf_of_the_journey_is_rendered_by_the_worker(
     await eventually(signed_stored)
     await client.get(f"/api/v1/buyer/{token}/documents/conditions.pdf")
     templates = [template for template, _ in where]
-    assert templates.count("contract.html") == 1 and templates.count("audit page") == 1
+    assert templates.count("contract page") == 1 and templates.count("audit page") == 1
+    assert "contract.html" not in templates  # the buyer's contract fits the written page
     assert all(in_worker for _, in_worker in where), where
