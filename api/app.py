@@ -14,6 +14,7 @@ from temporalio.client import Client
 
 from activities.document_templates import pdf_environment
 from api.access_log import AccessLog
+from api.adv.visibility import ProblemWatch
 from api.backpressure import Backpressure
 from api.control_chars import ControlCharacterGuard
 from api.errors import install_error_handlers
@@ -30,10 +31,13 @@ from db.session import create_engine, create_session_factory
 def create_app(settings: Settings | None = None, temporal_client: Client | None = None) -> FastAPI:
     settings = settings or load_settings()
     engine = create_engine(settings)
+    # Temporal-reported problems for the ADV stuck list, one view per process (api/adv/visibility.py).
+    adv_problems = ProblemWatch(settings.adv_visibility_refresh_s)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        await adv_problems.close()
         await engine.dispose()
 
     app = FastAPI(
@@ -49,6 +53,7 @@ def create_app(settings: Settings | None = None, temporal_client: Client | None 
     autocommit = engine.execution_options(isolation_level="AUTOCOMMIT")
     app.state.read_session_factory = create_session_factory(autocommit)
     app.state.temporal = TemporalHandle(settings, temporal_client)
+    app.state.adv_problems = adv_problems
     # The PDF templates, for the pages that show the same text as HTML (the API makes no PDF).
     app.state.pdf_templates = pdf_environment()
 

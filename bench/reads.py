@@ -10,6 +10,11 @@
    `--rate` requests per second for `--seconds` per endpoint and round): p50, p99, achieved
    requests per second, errors; a table, and `--json FILE`.
 
+`--open-workflows N` first starts N proposal workflows on the dev server, on a task queue no
+worker polls: they stay open (Running, a workflow task pending, as a burst of new proposals
+waiting on a worker), so the ADV stuck list's visibility query is asked over N open workflows
+(none of them with a reported problem: the query must leave them out without listing them).
+
 Only the public HTTP contract is used: the deep page is followed by `cursor` when the list
 offers `next_cursor`, else asked as `page=500`.
 """
@@ -243,6 +248,49 @@ async def capture(
     return found
 
 
+async def open_workflows(address: str, count: int, *, concurrency: int = 64) -> float:
+    """`count` proposal workflows started and left open (nobody polls their task queue).
+
+    Returns the starts per second."""
+    from temporalio.client import Client
+
+    from workflows.proposal_contract import WORKFLOW_TYPE, ProposalStart
+
+    client = await Client.connect(address)
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for index in range(count):
+        queue.put_nowait(index)
+    started = time.monotonic()
+    done = 0
+
+    async def starter() -> None:
+        nonlocal done
+        while not queue.empty():
+            queue.get_nowait()
+            proposal_id = str(uuid.uuid4())
+            start = ProposalStart(
+                proposal_id=proposal_id,
+                dealer_id=str(uuid.uuid4()),
+                contract_number=f"B{done:010d}",
+                kind="service",
+                saved_at=dt.datetime.now(dt.UTC),
+                summary="bench: an open proposal nobody works on",
+            )
+            await client.start_workflow(
+                WORKFLOW_TYPE,
+                start,
+                id=f"proposal-{proposal_id}",
+                task_queue="bench-reads-nobody-polls",
+                search_attributes=start.search_attributes(),
+            )
+            done += 1
+            if done % max(1, count // 10) == 0:
+                log(f"open workflows: {done}/{count} ({done / (time.monotonic() - started):.0f}/s)")
+
+    await asyncio.gather(*(starter() for _ in range(min(concurrency, count))))
+    return count / (time.monotonic() - started)
+
+
 # --- load -----------------------------------------------------------------------------------
 
 
@@ -403,6 +451,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=float, default=5.0, help="per endpoint, target and round")
     parser.add_argument("--rounds", type=int, default=2, help="alternating Carflow/bare rounds")
     parser.add_argument("--admin-url", default="postgresql://postgres@127.0.0.1:5432/postgres")
+    parser.add_argument(
+        "--open-workflows", type=int, default=0, help="proposal workflows left open on the dev server"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database (its name is printed)")
     parser.add_argument("--json", type=Path, help="write the figures there")
     args = parser.parse_args(argv)
@@ -424,6 +475,9 @@ def main(argv: list[str] | None = None) -> int:
         stack.dealer_token = tokens["dealer"]
         stack.start(["temporal", "api"])
         log(f"API at {stack.api_url}")
+        if args.open_workflows:
+            rate = asyncio.run(open_workflows(stack.temporal_address, args.open_workflows))
+            log(f"{args.open_workflows} workflows open on the dev server ({rate:.0f} starts/s)")
         measured = asyncio.run(endpoints(stack.api_url, tokens))
         statements = asyncio.run(capture(stack, measured, headers))
         statements_file = root / "bare_statements.json"

@@ -159,6 +159,13 @@ class Settings(BaseSettings):
     adv_signing_stuck_hours: int = Field(
         48, ge=1, description="ADV: a proposal in `signing` for this many hours is stuck."
     )
+    adv_visibility_refresh_s: float = Field(
+        5.0,
+        ge=0,
+        description="ADV stuck list: Temporal's reported problems (a visibility query over every "
+        "running workflow) are asked at most this often per API process (s), refreshed in the "
+        "background; 0 asks at every page.",
+    )
     # Outages (issue 15): who people are told to contact, and when the API stops being ready.
     support_email: str = Field(
         "support@carflow.localhost", description="Support contact shown on pages when a service is down."

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 
 from api.adv.service import AdvOperations
 from api.adv.stuck import WorkflowsUnseen
@@ -23,6 +23,7 @@ def workflows_unseen(detail: str) -> ApiError:
 
 
 async def get_operations(
+    request: Request,
     _staff: CurrentStaff,  # first: a wrong token is a 401/403 even when Temporal is down
     session: SessionDep,
     settings: SettingsDep,
@@ -31,7 +32,7 @@ async def get_operations(
 ) -> AdvOperations:
     if client is None:
         raise workflows_unseen("cannot connect")
-    return AdvOperations(settings, session, client, now=clock)
+    return AdvOperations(settings, session, client, now=clock, watch=request.app.state.adv_problems)
 
 
 __all__ = ["Operations", "WorkflowsUnseen", "get_operations", "workflows_unseen"]

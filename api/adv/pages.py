@@ -232,7 +232,9 @@ async def adv_page(
     if client is None:
         blind = "impossible de se connecter"
     else:
-        operations = AdvOperations(settings, session, client, now=await get_clock(request))
+        operations = AdvOperations(
+            settings, session, client, now=await get_clock(request), watch=request.app.state.adv_problems
+        )
         try:
             found = await operations.workflows(stuck=not tous, page=page, page_size=50, cursor=suite)
         except WorkflowsUnseen as exc:

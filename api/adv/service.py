@@ -45,6 +45,7 @@ from api.adv.stuck import (
     AdvLists,
     walk,
 )
+from api.adv.visibility import ProblemWatch
 from carflow.records import fields_of
 from carflow.settings import Settings
 from db.accounts import Principal
@@ -141,11 +142,14 @@ class AdvOperations:
         client: Client,
         *,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
+        watch: ProblemWatch | None = None,
     ) -> None:
         self.settings = settings
         self.session = session
         self.client = client
         self.now = now
+        # The API process's (app.state.adv_problems); without one, visibility is asked each time.
+        self.watch = watch or ProblemWatch(0)
 
     # --- listing -------------------------------------------------------------------------
 
@@ -163,7 +167,7 @@ class AdvOperations:
         Raises `WorkflowsUnseen` when Temporal does not answer the stuck list's visibility
         query, `BadCursor` for a cursor this list did not give.
         """
-        lists = AdvLists(self.settings, self.session, self.client, self.now)
+        lists = AdvLists(self.settings, self.session, self.client, self.now, self.watch)
         sections = lists.stuck_sections(kind) if stuck else lists.running_sections(kind)
         listed = await walk(sections, cursor=cursor, page=page, page_size=page_size)
         if not stuck:

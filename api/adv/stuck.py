@@ -6,8 +6,10 @@ query ordered oldest problem first (the order of `CAUSES` in service.py):
 1. Temporal visibility, `ExecutionStatus="Running"` and a problem the server itself
    reports: `TemporalReportedProblems` (a workflow task failing again and again; the
    dev server sets it after `adv_stuck_attempts` failures, see cli/devserver.py) or
-   `TemporalPauseInfo` (an operator paused an activity). Only these workflows, and only
-   those on the page, are described (for the workflow task's error message).
+   `TemporalPauseInfo` (an operator paused an activity), as the process's `ProblemWatch`
+   last saw them (api/adv/visibility.py: at most `adv_visibility_refresh_s` old, refreshed
+   in the background). Only these workflows, and only those on the page, are described
+   (for the workflow task's error message).
 2. `activity_failures`: the attempts the worker's interceptor recorded
    (activities/failure_log.py), past `adv_stuck_attempts` or `adv_stuck_minutes`.
 3. The read model: proposals, then listings, with `email_failed` (partial index).
@@ -38,12 +40,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import structlog
 from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, tuple_
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
-from temporalio.service import RPCError, RPCStatusCode
 
+from api.adv.visibility import RPC_TIMEOUT, ProblemWatch, WorkflowsUnseen
 from carflow.settings import Settings
 from db.models import ActivityFailure, Inspection, Listing, Proposal
 from statemachines.proposal import Actor, from_read_model
@@ -51,26 +52,13 @@ from workflows.kinds import KINDS, kind_of
 from workflows.listing_contract import LISTING
 from workflows.proposal_contract import PROPOSAL
 
-log = structlog.get_logger("adv")
-
-RPC_TIMEOUT = timedelta(seconds=5)
-# The visibility section is a handful of broken or paused workflows; past this many, the
-# list shows the first ones (and the Temporal UI has the query for the rest).
-VISIBILITY_LIMIT = 1000
-PROBLEMS_QUERY = (
-    'ExecutionStatus="Running" AND (TemporalReportedProblems IN '
-    '("category=WorkflowTaskFailed", "category=WorkflowTaskTimedOut") OR TemporalPauseInfo IS NOT NULL)'
-)
+__all__ = ["RPC_TIMEOUT", "WorkflowsUnseen"]
 
 WORKFLOW_TASK_FAILING = "workflow_task_failing"
 ACTIVITY_PAUSED = "activity_paused"
 ACTIVITY_FAILING = "activity_failing"
 EMAIL_FAILED_CAUSE = "email_failed"
 SIGNING_OPEN = "signing_open"
-
-
-class WorkflowsUnseen(Exception):
-    """Temporal did not answer the visibility query: the stuck list cannot be complete."""
 
 
 class BadCursor(ValueError):
@@ -183,11 +171,17 @@ def _merged(entries: list[Entry]) -> list[Entry]:
 
 class AdvLists:
     def __init__(
-        self, settings: Settings, session: AsyncSession, client: Client, now: Callable[[], datetime]
+        self,
+        settings: Settings,
+        session: AsyncSession,
+        client: Client,
+        now: Callable[[], datetime],
+        watch: ProblemWatch,
     ) -> None:
         self.settings = settings
         self.session = session
         self.client = client
+        self.watch = watch
         self.now = now()
         self._problems: list[Any] | None = None
         # Count statements not run yet, by id of their query; the first count asked runs them
@@ -346,23 +340,7 @@ class AdvLists:
 
     async def _visibility_problems(self) -> list[Any]:
         if self._problems is None:
-            found = []
-            try:
-                async for execution in self.client.list_workflows(
-                    PROBLEMS_QUERY,
-                    limit=VISIBILITY_LIMIT,
-                    page_size=VISIBILITY_LIMIT,
-                    rpc_timeout=RPC_TIMEOUT,
-                ):
-                    found.append(execution)
-            except RPCError as err:
-                if err.status != RPCStatusCode.UNIMPLEMENTED:
-                    status = err.status.name if err.status else "error"
-                    raise WorkflowsUnseen(f"{status}: {err.message[:200]}") from err
-                # The time-skipping test server has no visibility: nothing it could report.
-            except RuntimeError as err:  # the SDK's "Failed client connect" (server gone)
-                raise WorkflowsUnseen(str(err).splitlines()[0][:200]) from err
-            self._problems = found
+            self._problems = await self.watch.problems(self.client)
         return self._problems
 
     def _count_visibility(self, kind: str | None) -> Callable[[], Awaitable[int]]:
