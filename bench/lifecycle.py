@@ -1,7 +1,7 @@
 """`make bench-lifecycle`: full remote lifecycles through Carflow's HTTP API against a bare-Temporal baseline.
 
     python -m bench.lifecycle [--lifecycles 20] [--rounds 2] [--concurrency 10,20] [--open 500]
-                              [--starts] [--json FILE] [--keep]
+                              [--starts] [--bare-pdfs carflow|templates] [--json FILE] [--keep]
     python -m bench.lifecycle --compare A.json B.json
 
 One stack of real processes on free ports (bench/stack.py: dev server, worker, API, SMTP
@@ -428,10 +428,11 @@ async def open_proposals(stack: Stack, carflow: Target, n: int) -> dict[str, Any
 # --- the stack with the bare baseline beside it --------------------------------------------------
 
 
-def start_bare(stack: Stack) -> Target:
+def start_bare(stack: Stack, pdfs: str = "carflow") -> Target:
     port = stack.ports.setdefault("bare_api", _free_port())
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("CARFLOW_", "BARE_"))},
+        "BARE_PDFS": pdfs,
         "BARE_TEMPORAL_ADDRESS": stack.temporal_address,
         "BARE_SMTP_PORT": str(stack.ports["smtp"]),
         "BARE_PUBLIC_URL": f"http://127.0.0.1:{port}",
@@ -621,7 +622,8 @@ def print_table(figures: dict[str, Any]) -> None:
     print(
         f"\nCarflow {meta.get('commit', '?')} vs bare Temporal — "
         f"{meta.get('lifecycles')} lifecycles per round, "
-        f"{meta.get('rounds')} rounds per target and concurrency"
+        f"{meta.get('rounds')} rounds per target and concurrency; "
+        f"bare PDFs: {meta.get('bare_pdfs', 'templates')}"
     )
     print(f"{'':44} {'carflow':>12} {'bare':>12} {'ratio':>7}")
     for label, c, b, ratio in rows(figures):
@@ -664,7 +666,7 @@ async def bench(args: argparse.Namespace, stack: Stack) -> dict[str, Any]:
         ("worker", "api", "temporal", "mail"),
         lambda created: f"proposal-{created['id']}",
     )
-    bare = start_bare(stack)
+    bare = start_bare(stack, args.bare_pdfs)
     rounds: list[RoundResult] = []
     if args.lifecycles:
         # A few lifecycles each first, unmeasured: imports, connections and caches warm up.
@@ -695,6 +697,7 @@ async def bench(args: argparse.Namespace, stack: Stack) -> dict[str, Any]:
             "lifecycles": args.lifecycles,
             "rounds": args.rounds,
             "concurrency": args.concurrency,
+            "bare_pdfs": args.bare_pdfs,
             "cpus": os.cpu_count(),
         },
         "summary": summarise(rounds),
@@ -732,6 +735,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--open", type=int, default=500, help="open proposals for starts/s and RSS (0: skip)")
     parser.add_argument(
         "--starts", action="store_true", help="only the --open phase: starts/s and worker RSS"
+    )
+    parser.add_argument(
+        "--bare-pdfs",
+        choices=("carflow", "templates"),
+        default="carflow",
+        help="how the bare baseline makes its PDFs: with Carflow's renderer (default: the same "
+        "activities, so the difference is the engine's), or WeasyPrint from the templates at every "
+        "signature (a plain app that never made its PDFs cheap)",
     )
     parser.add_argument("--json", type=Path, help="write the figures to this file")
     parser.add_argument("--keep", action="store_true", help="keep the stack's directory (logs, databases)")

@@ -182,12 +182,12 @@ class Settings(BaseSettings):
     )
     # Backpressure (issue 15, api/backpressure.py): new work is refused at once, not after 30 s.
     backpressure_slots: int = Field(
-        8,
+        16,
         ge=0,
         description="Workflow actions (POST/PUT/PATCH/DELETE) in flight per API process; 0: no limit.",
     )
     backpressure_slot_wait_s: float = Field(
-        0.1, ge=0, description="How long an action waits for a free slot before `503 overloaded`."
+        0.5, ge=0, description="How long an action waits for a free slot before `503 overloaded`."
     )
     backpressure_max_backlog_age_s: float = Field(
         10.0,

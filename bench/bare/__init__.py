@@ -7,9 +7,9 @@ workflow and drives it with Temporal updates (create then `send_to_buyer`, `view
 `accept`, `sign`, on the same paths and bodies as Carflow's `/api/v1/proposals` and
 `/api/v1/buyer/{token}`); one workflow (`workflow.py`) keeps its state in a string; its own
 worker process (`worker.py`) runs one activity that sends the same French emails over SMTP
-to the same sink, with the signed contract and the general conditions rendered from the
-same PDF templates and attached (Carflow renders the reviewed contract too, at signing:
-that is part of what is measured).
+to the same sink, with the signed contract and the general conditions attached, made by
+Carflow's own PDF renderer (or, `--bare-pdfs templates`, by WeasyPrint from the templates at
+every signature; bench/bare/activities.py).
 
 What it leaves out is what Carflow adds: no database (no read model, no outbox, no
 idempotency records: an email is sent at least once), no state machine, no search

@@ -4,6 +4,12 @@ The same email templates as Carflow (activities/templates/email) and the same PD
 (activities/templates/pdf), read directly, so the baseline keeps working whatever Carflow's
 own activities become. Missing template variables render empty here (a benchmark, not a
 legal document).
+
+By default (`BARE_PDFS=carflow`) the PDFs are made with Carflow's own renderer
+(activities/documents.py: the contract page and audit page written directly, the general
+conditions once per kind): the same activities, so the difference measured is the engine's.
+`bench.lifecycle --bare-pdfs templates` renders them with WeasyPrint from the templates at
+every signature instead, as a plain app that never made its PDFs cheap would.
 """
 
 from __future__ import annotations
@@ -61,6 +67,9 @@ class BareMailer:
         self.pdf = _environment(TEMPLATES / "pdf")
         self.pdf.filters["paris_time"] = lambda moment: str(moment or "—")
 
+        self.carflow_pdfs = os.environ.get("BARE_PDFS", "carflow") == "carflow"
+        self.conditions: dict[str, bytes] = {}
+
     @classmethod
     def from_env(cls) -> BareMailer:
         return cls(
@@ -87,10 +96,41 @@ class BareMailer:
             "document_sha256": hashlib.sha256(repr(sorted(contract.items())).encode()).hexdigest(),
             "method": "Signature électronique simple (nom saisi par le signataire)",
         }
-        signed = self._render_pdf("contract.html", {"c": contract, "audit": audit})
-        conditions = self._render_pdf(f"conditions_{contract.get('kind', 'service')}.html", {})
+        kind = contract.get("kind", "service")
+        if self.carflow_pdfs:
+            signed, conditions = self._carflow_documents(data, audit)
+        else:
+            signed = self._render_pdf("contract.html", {"c": contract, "audit": audit})
+            conditions = self._render_pdf(f"conditions_{kind}.html", {})
         number = contract.get("contract_number", data.proposal_id)
         return [(f"contrat-{number}-signe.pdf", signed), (f"conditions-generales-{number}.pdf", conditions)]
+
+    def _carflow_documents(self, data: BareEmail, audit: dict[str, Any]) -> tuple[bytes, bytes]:
+        from datetime import UTC, datetime
+
+        from activities.documents import DocumentRenderer, SignatureAudit
+
+        renderer = DocumentRenderer()
+        contract = {**data.contract, "in_person": False}
+        reviewed = renderer.contract(contract)
+        now = datetime.now(UTC)
+        signed = renderer.signed_contract(
+            reviewed,
+            contract,
+            SignatureAudit(
+                signer_name=data.signer_name or "—",
+                signed_at=now,
+                reviewed_at=now,
+                ip="—",
+                user_agent="bench",
+                document_sha256=hashlib.sha256(reviewed).hexdigest(),
+                method=audit["method"],
+            ),
+        )
+        kind = contract.get("kind", "service")
+        if kind not in self.conditions:
+            self.conditions[kind] = renderer.general_conditions(kind)
+        return signed, self.conditions[kind]
 
     def message(self, data: BareEmail) -> EmailMessage | None:
         contract = data.contract
