@@ -288,7 +288,25 @@ async def open_workflows(address: str, count: int, *, concurrency: int = 64) -> 
                 log(f"open workflows: {done}/{count} ({done / (time.monotonic() - started):.0f}/s)")
 
     await asyncio.gather(*(starter() for _ in range(min(concurrency, count))))
-    return count / (time.monotonic() - started)
+    rate = count / (time.monotonic() - started)
+    await time_problems_query(client, count)
+    return rate
+
+
+async def time_problems_query(client: Any, open_count: int, times: int = 7) -> None:
+    """What one refresh of the ADV list's view of Temporal costs over the open workflows."""
+    from api.adv.visibility import ask_problems
+
+    took = []
+    for _ in range(times):
+        began = time.perf_counter()
+        await ask_problems(client)
+        took.append((time.perf_counter() - began) * 1000)
+    took.sort()
+    log(
+        f"ADV visibility query over {open_count} open workflows: p50 {took[times // 2]:.1f} ms, "
+        f"max {took[-1]:.1f} ms ({times} calls; the API asks it once per refresh, in the background)"
+    )
 
 
 # --- load -----------------------------------------------------------------------------------
