@@ -287,6 +287,12 @@ async def _retry_button(
 ) -> Response:
     staff = await require_staff(request, session, settings)
     _check_csrf(csrf, staff.csrf)
-    operations = AdvOperations(settings, session, await get_temporal(request), now=await get_clock(request))
+    operations = AdvOperations(
+        settings,
+        session,
+        await get_temporal(request),
+        now=await get_clock(request),
+        watch=request.app.state.adv_problems,
+    )
     _, entry = await retry_and_audit(operations, staff.staff, kind, target_id, via="page")
     return RedirectResponse(f"/adv?relance={entry.id}", status_code=303)

@@ -528,6 +528,7 @@ class AdvOperations:
             return outcome
         outcome.result = "done"
         outcome.message = "; ".join(outcome.actions)
+        self.watch.forget()  # the page shown next asks Temporal again (an unpaused activity)
         if current is not None and current.cause == WORKFLOW_TASK_FAILING:
             outcome.message += "; but its workflow task is failing: only a fixed worker resumes it"
         return outcome

@@ -90,6 +90,10 @@ class ProblemWatch:
         self._answer, self._answered_at = answer, time.monotonic()
         return answer
 
+    def forget(self) -> None:
+        """After an ADV retry: the next page asks Temporal instead of showing the kept answer."""
+        self._answer = None
+
     async def close(self) -> None:
         if self.refresh_task is not None and not self.refresh_task.done():
             self.refresh_task.cancel()

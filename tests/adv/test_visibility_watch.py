@@ -13,6 +13,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from api.adv.visibility import ProblemWatch, WorkflowsUnseen
 from support import free_port
+from workflows.proposal_contract import proposal_id_from_workflow_id
 
 URL = "/api/v1/adv/workflows?stuck=true"
 
@@ -25,6 +26,19 @@ async def test_concurrent_stuck_pages_send_one_visibility_query(app: FastAPI, cl
     assert watch.asked == 1
     assert (await client.get(URL, headers=tokens.adv)).status_code == 200
     assert watch.asked == 1  # still fresh
+
+
+async def test_a_done_retry_makes_the_next_stuck_page_ask_again(
+    app: FastAPI, client, tokens, proposals
+) -> None:
+    watch: ProblemWatch = app.state.adv_problems
+    handle = await proposals.create()
+    assert (await client.get(URL, headers=tokens.adv)).status_code == 200
+    proposal_id = proposal_id_from_workflow_id(handle.id)
+    retried = await client.post(f"/api/v1/adv/proposals/{proposal_id}/retry", headers=tokens.adv)
+    assert retried.json()["result"] == "done", retried.text
+    assert (await client.get(URL, headers=tokens.adv)).status_code == 200
+    assert watch.asked == 2  # not the answer kept from before the retry
 
 
 async def test_a_stale_answer_is_served_while_one_refresh_runs(temporal_env: WorkflowEnvironment) -> None:
@@ -50,6 +64,16 @@ async def test_a_failed_refresh_makes_the_next_page_ask_and_fail(temporal_env: W
     await asyncio.wait([watch.refresh_task])
     with pytest.raises(WorkflowsUnseen):
         await watch.problems(dead)
+
+
+async def test_forgetting_makes_the_next_page_ask(temporal_env: WorkflowEnvironment) -> None:
+    watch = ProblemWatch(refresh_s=60)
+    await watch.problems(temporal_env.client)
+    await watch.problems(temporal_env.client)
+    assert watch.asked == 1
+    watch.forget()  # an ADV retry
+    await watch.problems(temporal_env.client)
+    assert watch.asked == 2
 
 
 async def test_refresh_zero_asks_at_every_page(temporal_env: WorkflowEnvironment) -> None:
