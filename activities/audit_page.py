@@ -9,17 +9,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from activities.document_templates import paris_time
-from activities.fixed_layout import BLUE, FONTS, INK, MM, MUTED, Layout, Page, encode, text_width, wrap
+from activities.fixed_layout import BLUE, INK, MM, MUTED, Layout, Page, encode
 
 if TYPE_CHECKING:
     from activities.documents import SignatureAudit
 
-# What the tests measure the page with, besides `render`.
-__all__ = ["FONTS", "PAGE_MARGIN_X", "VALUE_COLUMN", "encode", "render", "rows", "text_width", "wrap"]
-
 # _style.html: page margins 18 mm × 16 mm, line height 1.4, cells padded 1.2 mm × 2 mm.
 LAYOUT = Layout(margin_x=16 * MM, margin_y=18 * MM, line_height=1.4, pad_x=2 * MM, pad_y=1.2 * MM)
-PAGE_MARGIN_X, VALUE_COLUMN = LAYOUT.margin_x, LAYOUT.value_column
 
 
 def rows(contract: dict[str, Any], audit: SignatureAudit) -> list[tuple[str, str, str]]:
@@ -72,7 +68,4 @@ def render(contract: dict[str, Any], audit: SignatureAudit) -> bytes | None:
         page.row(label, value, font)
     page.top -= 8.5  # .muted's 1 em above
     page.paragraph(closing_text, "F1", 8.5, MUTED)
-    if page.top < LAYOUT.bottom:
-        return None
-    page.footer(b"Page d'audit")
-    return page.pdf(f"Audit de la signature du contrat {number}")
+    return page.finished(b"Page d'audit", f"Audit de la signature du contrat {number}")

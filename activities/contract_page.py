@@ -107,7 +107,4 @@ def render(contract: dict[str, Any]) -> bytes | None:
     page.top -= 10 + 18 * MM  # the line's 1 em, then the blank where the buyer signs
     # A second page, and keeping the attestation with the signature line across it (.signature),
     # is WeasyPrint's job.
-    if page.top < LAYOUT.bottom:
-        return None
-    page.footer(b"Page 1 / 1")
-    return page.pdf(f"Contrat {number}", lang="fr")
+    return page.finished(b"Page 1 / 1", f"Contrat {number}", lang="fr")

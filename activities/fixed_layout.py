@@ -245,6 +245,14 @@ class Page:
             colour,
         )
 
+    def finished(self, footer: bytes, title: str, lang: str | None = None) -> bytes | None:
+        """The page with its footer as a PDF, or None when what was drawn ran past the bottom
+        margin (the caller's template, which can break pages, lays it out instead)."""
+        if self.top < self.layout.bottom:
+            return None
+        self.footer(footer)
+        return self.pdf(title, lang)
+
     def pdf(self, title: str, lang: str | None = None) -> bytes:
         """The PDF of this page alone, in the standard fonts (no font file embedded)."""
         pdf = pydyf.PDF()

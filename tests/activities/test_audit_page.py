@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pypdf
 import pytest
 
-from activities import audit_page
+from activities import audit_page, fixed_layout
 from activities.documents import DocumentRenderer, SignatureAudit
 from tests.activities.test_documents import CONTRACT
 
@@ -91,34 +91,35 @@ def test_rows_follow_how_the_signer_signed(method_key: str, shown: list[str], ab
 def test_a_long_user_agent_wraps_inside_its_column() -> None:
     user_agent = ("Mozilla/5.0 (X11; Linux x86_64) " + "W" * 120 + " ") * 3 + "x" * 41
     assert len(user_agent) == 500
-    value = audit_page.encode(user_agent)
-    lines = audit_page.wrap(value, "F1", 10, audit_page.VALUE_COLUMN)
+    value = fixed_layout.encode(user_agent)
+    lines = fixed_layout.wrap(value, "F1", 10, audit_page.LAYOUT.value_column)
     assert len(lines) > 5
-    assert all(audit_page.text_width(line, "F1", 10) <= audit_page.VALUE_COLUMN for line in lines)
+    assert all(fixed_layout.text_width(line, "F1", 10) <= audit_page.LAYOUT.value_column for line in lines)
     assert b"".join(lines).replace(b" ", b"") == value.replace(b" ", b"")  # cut, nothing dropped
 
     reader, text = read(written(dataclasses.replace(AUDIT, user_agent=user_agent)))
     assert "W" * 25 in text and "x" * 41 in text
     # Every line drawn, from where it starts to where its glyphs end, is inside the text area.
-    keys = {f"/{name}": key for key, name in audit_page.FONTS.items()}
+    keys = {f"/{name}": key for key, name in fixed_layout.FONTS.items()}
     spans: list[tuple[float, float]] = []
 
     def visit(text: str, cm: list[float], tm: list[float], font: dict, size: float) -> None:
         if text.strip():
-            width = audit_page.text_width(text.strip("\n").encode("cp1252"), keys[font["/BaseFont"]], size)
+            width = fixed_layout.text_width(text.strip("\n").encode("cp1252"), keys[font["/BaseFont"]], size)
             spans.append((tm[4], tm[4] + width))
 
     reader.pages[0].extract_text(visitor_text=visit)
     assert len(spans) > 20
-    assert all(x >= audit_page.PAGE_MARGIN_X and end <= A4[0] - audit_page.PAGE_MARGIN_X for x, end in spans)
+    margin = audit_page.LAYOUT.margin_x
+    assert all(x >= margin and end <= A4[0] - margin for x, end in spans)
 
 
 def test_the_hash_and_a_word_glued_to_french_punctuation_do_not_break() -> None:
-    assert audit_page.wrap(b"abc ; def", "F1", 10, audit_page.text_width(b"abc ;", "F1", 10)) == [
+    assert fixed_layout.wrap(b"abc ; def", "F1", 10, fixed_layout.text_width(b"abc ;", "F1", 10)) == [
         b"abc ;",
         b"def",
     ]
-    lines = audit_page.wrap(b"f" * 64, "F3", 8, audit_page.VALUE_COLUMN)
+    lines = fixed_layout.wrap(b"f" * 64, "F3", 8, audit_page.LAYOUT.value_column)
     assert [len(line) for line in lines] == [58, 6]  # 4.8 pt a character in a 282.7 pt column
 
 
