@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 
 from api.adv.service import AdvOperations
-from api.adv.stuck import WorkflowsUnseen
+from api.adv.visibility import WorkflowsUnseen
 from api.deps import ClockDep, CurrentStaff, OptionalTemporalDep, SessionDep, SettingsDep
 from api.errors import ApiError
 

@@ -23,7 +23,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from api.adv.service import AdvOperations, Page, recent_audit, retry_and_audit
-from api.adv.stuck import BadCursor, WorkflowsUnseen
+from api.adv.stuck import BadCursor
+from api.adv.visibility import WorkflowsUnseen
 from api.deps import SessionDep, SettingsDep, get_clock, get_temporal, get_temporal_or_none
 from api.errors import ApiError
 from api.pages import PageRedirect

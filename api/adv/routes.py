@@ -15,7 +15,8 @@ from sqlalchemy import select
 from api.adv.deps import Operations, workflows_unseen
 from api.adv.schemas import AuditPage, RetryOut, WorkflowOut, WorkflowPage
 from api.adv.service import AdvOperations, WorkflowItem, retry_and_audit
-from api.adv.stuck import BadCursor, WorkflowsUnseen
+from api.adv.stuck import BadCursor
+from api.adv.visibility import WorkflowsUnseen
 from api.deps import CurrentStaff, SessionDep
 from api.errors import ApiError
 from api.paging import Keyset, PageParams, fetch_page, page_params

@@ -39,13 +39,12 @@ from api.adv.stuck import (
     ACTIVITY_FAILING,
     ACTIVITY_PAUSED,
     EMAIL_FAILED_CAUSE,
-    RPC_TIMEOUT,
     SIGNING_OPEN,
     WORKFLOW_TASK_FAILING,
     AdvLists,
     walk,
 )
-from api.adv.visibility import ProblemWatch
+from api.adv.visibility import RPC_TIMEOUT, ProblemWatch
 from carflow.records import fields_of
 from carflow.settings import Settings
 from db.accounts import Principal
@@ -142,14 +141,13 @@ class AdvOperations:
         client: Client,
         *,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
-        watch: ProblemWatch | None = None,
+        watch: ProblemWatch,
     ) -> None:
         self.settings = settings
         self.session = session
         self.client = client
         self.now = now
-        # The API process's (app.state.adv_problems); without one, visibility is asked each time.
-        self.watch = watch or ProblemWatch(0)
+        self.watch = watch  # the API process's view of visibility (app.state.adv_problems)
 
     # --- listing -------------------------------------------------------------------------
 

@@ -44,15 +44,13 @@ from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, 
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.client import Client
 
-from api.adv.visibility import RPC_TIMEOUT, ProblemWatch, WorkflowsUnseen
+from api.adv.visibility import ProblemWatch
 from carflow.settings import Settings
 from db.models import ActivityFailure, Inspection, Listing, Proposal
 from statemachines.proposal import Actor, from_read_model
 from workflows.kinds import KINDS, kind_of
 from workflows.listing_contract import LISTING
 from workflows.proposal_contract import PROPOSAL
-
-__all__ = ["RPC_TIMEOUT", "WorkflowsUnseen"]
 
 WORKFLOW_TASK_FAILING = "workflow_task_failing"
 ACTIVITY_PAUSED = "activity_paused"

@@ -1,13 +1,14 @@
 """The problems Temporal itself reports (visibility), asked once per few seconds per API process.
 
 The visibility query behind the stuck list is a filter over every running workflow: on the
-dev server's SQLite it costs about 2.4 µs per open workflow (24 ms with 10,000 open, 240 ms
-with 100,000), and visibility is eventually consistent anyway. So one `ProblemWatch` per API
-process keeps the last answer: younger than `adv_visibility_refresh_s`, it is the answer;
-older, it is still the answer while one refresh runs in the background (single-flight: one
-RPC however many staff pages load). A refresh that fails drops the kept answer, so the next
-page asks Temporal itself and says so (503) if it still cannot: a stale list never hides
-that Temporal is gone for longer than one refresh (`refresh_s` + the RPC's timeout).
+dev server's SQLite it costs about 2 µs per open workflow (24 ms with 10,000 open, 212 ms with
+100,000: `bench.reads --open-workflows`), and visibility is eventually consistent anyway. So
+one `ProblemWatch` per API process keeps the last answer: younger than
+`adv_visibility_refresh_s`, it is the answer; older, it is still the answer while one refresh
+runs in the background (single-flight: one RPC however many staff pages load). A refresh that
+fails drops the kept answer, so the next page asks Temporal itself and says so (503) if it
+still cannot: a stale list never hides that Temporal is gone for longer than one refresh
+(`refresh_s` + the RPC's timeout).
 """
 
 from __future__ import annotations
@@ -58,7 +59,7 @@ async def ask_problems(client: Client) -> list[Any]:
 class ProblemWatch:
     def __init__(self, refresh_s: float) -> None:
         self.refresh_s = refresh_s
-        self.asked = 0  # visibility queries sent (the statement-budget test counts them)
+        self.asked = 0  # visibility queries sent (tests/adv/test_visibility_watch.py counts them)
         self._answer: list[Any] | None = None
         self._answered_at = 0.0
         self.refresh_task: asyncio.Task[list[Any]] | None = None
