@@ -66,8 +66,11 @@ class BareMailer:
         self.email = _environment(TEMPLATES / "email")
         self.pdf = _environment(TEMPLATES / "pdf")
         self.pdf.filters["paris_time"] = lambda moment: str(moment or "—")
+        self.renderer: Any = None  # Carflow's, as its worker holds one (BARE_PDFS=carflow)
+        if os.environ.get("BARE_PDFS", "carflow") == "carflow":
+            from activities.documents import DocumentRenderer
 
-        self.carflow_pdfs = os.environ.get("BARE_PDFS", "carflow") == "carflow"
+            self.renderer = DocumentRenderer()
         self.conditions: dict[str, bytes] = {}
 
     @classmethod
@@ -97,20 +100,20 @@ class BareMailer:
             "method": "Signature électronique simple (nom saisi par le signataire)",
         }
         kind = contract.get("kind", "service")
-        if self.carflow_pdfs:
-            signed, conditions = self._carflow_documents(data, audit)
+        if self.renderer is not None:
+            signed, conditions = self._carflow_documents(data, audit, kind)
         else:
             signed = self._render_pdf("contract.html", {"c": contract, "audit": audit})
             conditions = self._render_pdf(f"conditions_{kind}.html", {})
         number = contract.get("contract_number", data.proposal_id)
         return [(f"contrat-{number}-signe.pdf", signed), (f"conditions-generales-{number}.pdf", conditions)]
 
-    def _carflow_documents(self, data: BareEmail, audit: dict[str, Any]) -> tuple[bytes, bytes]:
+    def _carflow_documents(self, data: BareEmail, audit: dict[str, Any], kind: str) -> tuple[bytes, bytes]:
         from datetime import UTC, datetime
 
-        from activities.documents import DocumentRenderer, SignatureAudit
+        from activities.documents import SignatureAudit
 
-        renderer = DocumentRenderer()
+        renderer = self.renderer
         contract = {**data.contract, "in_person": False}
         reviewed = renderer.contract(contract)
         now = datetime.now(UTC)
@@ -127,7 +130,6 @@ class BareMailer:
                 method=audit["method"],
             ),
         )
-        kind = contract.get("kind", "service")
         if kind not in self.conditions:
             self.conditions[kind] = renderer.general_conditions(kind)
         return signed, self.conditions[kind]
