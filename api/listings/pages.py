@@ -38,6 +38,7 @@ from api.listings.service import (
     any_row,
     first_photos,
     lifecycle_of,
+    owner_may_publish,
     public_row,
     report_pdf,
     search,
@@ -190,11 +191,13 @@ def detail_context(row: Row, owner: Owner | None, preview: bool, **extra: Any) -
 
 @router.get("/{listing_id}")
 async def detail_page(
-    listing_id: str, request: Request, session: SessionDep, settings: SettingsDep
+    listing_id: str, request: Request, session: SessionDep, settings: SettingsDep, clock: ClockDep
 ) -> Response:
     row, owner, preview = await _visible_or_own(request, session, settings, listing_id)
     sent = request.query_params.get("message") == "envoye"
-    return page(request, "annonces/detail.html", detail_context(row, owner, preview, sent=sent))
+    can_publish = preview and owner_may_publish(row.listing, clock())
+    context = detail_context(row, owner, preview, sent=sent, can_publish=can_publish)
+    return page(request, "annonces/detail.html", context)
 
 
 @router.post("/{listing_id}/contact")

@@ -35,7 +35,8 @@ from carflow.settings import Settings
 from db.documents import DocumentStore
 from db.models import ContactMessage, Inspection, InspectionPhoto, Listing
 from db.search_text import contains_param, like_escaped, normalize
-from statemachines.listing import ListingMachine, restore_listing
+from statemachines.lifecycle import Actor
+from statemachines.listing import ListingEvent, ListingMachine, restore_listing
 from workflows.listing_contract import UPDATE_CONTACT_OWNER, ContactRequest
 
 log = structlog.get_logger(__name__)
@@ -59,6 +60,11 @@ def lifecycle_of(listing: Listing) -> ListingMachine:
         publication_ends_at=listing.publication_ends_at,
         sold_period_ends_at=listing.sold_period_ends_at,
     )
+
+
+def owner_may_publish(listing: Listing, now: datetime) -> bool:
+    """Whether the owner's preview offers « Publier mon annonce » (the machine says when)."""
+    return lifecycle_of(listing).can(ListingEvent.PUBLISH, now=now, actor=Actor.OWNER)
 
 
 # --- queries ----------------------------------------------------------------------------------

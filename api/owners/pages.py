@@ -29,7 +29,7 @@ from api.deps import ClockDep, SessionDep, SettingsDep
 from api.errors import ApiError
 from api.lifecycle_client import EventRefused
 from api.listings.schemas import MAX_MESSAGE_LENGTH, MIN_CONTACT_MESSAGE_LENGTH
-from api.listings.service import Row, lifecycle_of
+from api.listings.service import Row, lifecycle_of, owner_may_publish
 from api.listings.views import detail_view, page_view
 from api.owners.auth import (
     RESET_TOKEN_VALIDITY,
@@ -513,6 +513,7 @@ async def preview(listing_id: str, ctx: Page) -> Response:
     context = {
         "item": detail_view(row),
         "preview": True,
+        "can_publish": owner_may_publish(row.listing, ctx.clock()),
         "min_message": MIN_CONTACT_MESSAGE_LENGTH,
         "max_message": MAX_MESSAGE_LENGTH,
     }

@@ -83,6 +83,7 @@ async def test_edit_with_a_zero_price_saves_and_warns(client: httpx.AsyncClient,
     )
     preview = await client.get(f"/espace/annonces/{logged_in}/annonce")
     assert "Votre annonce est invisible pour le public." in preview.text
+    assert "Publier mon annonce" in preview.text  # private: the machine lets the owner publish
     assert "9\u202f990,50 €" in preview.text and "prix à débattre" in preview.text
 
 
