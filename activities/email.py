@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.database import DatabaseActivities
-from activities.email_templates import EmailRenderer, UnknownTemplate
+from activities.database import DatabaseActivities, proposal_and_dealer
+from activities.email_templates import EmailRenderer, RenderedEmail, UnknownTemplate
 from activities.email_types import EmailInput, EmailResult
 from activities.proposal_emails import load_proposal_email
 from carflow.settings import Settings
@@ -74,19 +74,30 @@ class EmailActivities(DatabaseActivities):
     async def send_proposal_email(self, data: ProposalEmail) -> EmailResult | None:
         """A proposal's email, addressed from the database as it is now (after corrections)."""
         async with self.session_factory() as session:
-            found = await load_proposal_email(session, self.settings, data)
+            return await self.send_proposal_email_in(session, data)
+
+    async def send_proposal_email_in(self, session: AsyncSession, data: ProposalEmail) -> EmailResult | None:
+        """`send_proposal_email` in the caller's session: the signature's three emails read
+        the proposal and its dealer once (the session's identity map), not once each."""
+        # Held until the end: the identity map keeps only what is referenced, and the
+        # queries below find them there.
+        proposal, _dealer = await proposal_and_dealer(session, data.proposal_id)
+        found = await load_proposal_email(session, self.settings, data)
         if found is None:  # e.g. a dealer without a contact email: nothing to send
             activity.logger.warning("no recipient for %s of proposal %s", data.template, data.proposal_id)
             return None
         try:
-            result = await self.deliver_once(found)
+            result = await self.deliver_once(found, session)
         except ApplicationError as err:
-            await self._delivery_delayed(data.proposal_id, err.message)
+            await session.rollback()  # what the failed attempt left unwritten stays so
+            await self._delivery_delayed(session, data.proposal_id, err.message)
             raise
-        await self._delivery_delayed(data.proposal_id, None)
+        # Only a delay shown to the dealer is cleared (most sends have none to clear).
+        if proposal.email_delayed_since is not None:
+            await self._delivery_delayed(session, data.proposal_id, None)
         return result
 
-    async def _delivery_delayed(self, proposal_id: str, reason: str | None) -> None:
+    async def _delivery_delayed(self, session: AsyncSession, proposal_id: str, reason: str | None) -> None:
         """Show the dealer at once that the buyer's mail is not out (`reason`), or is again.
 
         Written here, outside the workflow's projections, because the workflow hears of a
@@ -94,26 +105,26 @@ class EmailActivities(DatabaseActivities):
         not touch these columns.
         """
         row_id = uuid.UUID(proposal_id)
-        async with self.session_factory() as session:
-            if reason is None:
-                await session.execute(
-                    update(Proposal)
-                    .where(Proposal.id == row_id, Proposal.email_delayed_since.is_not(None))
-                    .values(email_delayed_since=None, email_delay_reason=None)
-                )
-            else:
-                # Since the first failure: later attempts only refresh the reason.
-                await session.execute(
-                    update(Proposal)
-                    .where(Proposal.id == row_id, Proposal.email_delayed_since.is_(None))
-                    .values(email_delayed_since=datetime.now(UTC))
-                )
-                await session.execute(
-                    update(Proposal).where(Proposal.id == row_id).values(email_delay_reason=reason[:1000])
-                )
-            await session.commit()
+        if reason is None:
+            await session.execute(
+                update(Proposal)
+                .where(Proposal.id == row_id, Proposal.email_delayed_since.is_not(None))
+                .values(email_delayed_since=None, email_delay_reason=None)
+            )
+        else:
+            # Since the first failure: later attempts only refresh the reason.
+            await session.execute(
+                update(Proposal)
+                .where(Proposal.id == row_id, Proposal.email_delayed_since.is_(None))
+                .values(email_delayed_since=datetime.now(UTC))
+            )
+            await session.execute(
+                update(Proposal).where(Proposal.id == row_id).values(email_delay_reason=reason[:1000])
+            )
+        await session.commit()
 
-    async def deliver_once(self, data: EmailInput) -> EmailResult:
+    async def deliver_once(self, data: EmailInput, session: AsyncSession | None = None) -> EmailResult:
+        """Send `data` once (its outbox row), in `session` when the caller has one open."""
         if not data.to:
             raise ApplicationError("email has no recipient", non_retryable=True, type="BadEmail")
         try:
@@ -124,54 +135,59 @@ class EmailActivities(DatabaseActivities):
             raise ApplicationError(str(exc), non_retryable=True, type="BadEmail") from None
         message_id = message_id_for(data.idempotency_key, self.settings.mail_from)
 
-        async with self.session_factory() as session:
-            row = await self._outbox_row(session, data, message_id, rendered.subject)
-            if row.status == "sent":
-                return EmailResult(row.message_id, already_sent=True)
-            if not row.message_id:  # queued ahead by a dealer notice (db/dealer_notices.py)
-                row.message_id, row.subject = message_id, rendered.subject[:500]
+        if session is None:
+            async with self.session_factory() as own:
+                return await self._deliver_in(own, data, rendered, message_id)
+        return await self._deliver_in(session, data, rendered, message_id)
 
-            message = EmailMessage()
-            message["From"] = self.settings.mail_from
-            message["To"] = ", ".join(data.to)
-            message["Subject"] = rendered.subject
-            message["Message-ID"] = message_id
-            message["Date"] = formatdate(localtime=False)
-            if data.reply_to:
-                message["Reply-To"] = data.reply_to
-            message.set_content(rendered.text)
-            message.add_alternative(rendered.html, subtype="html")
-            for attachment in data.attachments:
-                content = self.documents.get(attachment.sha256) if self.documents else None
-                if content is None:
-                    raise ApplicationError(
-                        f"attachment {attachment.filename} ({attachment.sha256[:12]}…) is not in the "
-                        f"document store ({data.idempotency_key})",
-                        type="DocumentMissing",
-                    )
-                maintype, _, subtype = attachment.content_type.partition("/")
-                message.add_attachment(
-                    content, maintype=maintype, subtype=subtype, filename=attachment.filename
-                )
+    async def _deliver_in(
+        self, session: AsyncSession, data: EmailInput, rendered: RenderedEmail, message_id: str
+    ) -> EmailResult:
+        row = await self._outbox_row(session, data, message_id, rendered.subject)
+        if row.status == "sent":
+            return EmailResult(row.message_id, already_sent=True)
+        if not row.message_id:  # queued ahead by a dealer notice (db/dealer_notices.py)
+            row.message_id, row.subject = message_id, rendered.subject[:500]
 
-            row.attempts += 1
-            try:
-                await self.mailer.deliver(message)
-            except aiosmtplib.SMTPRecipientsRefused as exc:
-                await self._fail(session, row, f"SMTP {self.mailer.where} refused the recipients: {exc}")
+        message = EmailMessage()
+        message["From"] = self.settings.mail_from
+        message["To"] = ", ".join(data.to)
+        message["Subject"] = rendered.subject
+        message["Message-ID"] = message_id
+        message["Date"] = formatdate(localtime=False)
+        if data.reply_to:
+            message["Reply-To"] = data.reply_to
+        message.set_content(rendered.text)
+        message.add_alternative(rendered.html, subtype="html")
+        for attachment in data.attachments:
+            content = self.documents.get(attachment.sha256) if self.documents else None
+            if content is None:
                 raise ApplicationError(
-                    f"SMTP {self.mailer.where} refused the recipients {data.to} ({data.idempotency_key})",
-                    non_retryable=True,
-                    type="BadEmail",
-                ) from None
-            except (aiosmtplib.SMTPException, OSError) as exc:
-                reason = _smtp_reason(self.mailer.where, exc)
-                await self._fail(session, row, reason)
-                raise ApplicationError(f"{reason} ({data.idempotency_key})", type="SmtpUnavailable") from None
-            row.status = "sent"
-            row.sent_at = datetime.now(UTC)
-            row.last_error = None
-            await session.commit()
+                    f"attachment {attachment.filename} ({attachment.sha256[:12]}…) is not in the "
+                    f"document store ({data.idempotency_key})",
+                    type="DocumentMissing",
+                )
+            maintype, _, subtype = attachment.content_type.partition("/")
+            message.add_attachment(content, maintype=maintype, subtype=subtype, filename=attachment.filename)
+
+        row.attempts += 1
+        try:
+            await self.mailer.deliver(message)
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            await self._fail(session, row, f"SMTP {self.mailer.where} refused the recipients: {exc}")
+            raise ApplicationError(
+                f"SMTP {self.mailer.where} refused the recipients {data.to} ({data.idempotency_key})",
+                non_retryable=True,
+                type="BadEmail",
+            ) from None
+        except (aiosmtplib.SMTPException, OSError) as exc:
+            reason = _smtp_reason(self.mailer.where, exc)
+            await self._fail(session, row, reason)
+            raise ApplicationError(f"{reason} ({data.idempotency_key})", type="SmtpUnavailable") from None
+        row.status = "sent"
+        row.sent_at = datetime.now(UTC)
+        row.last_error = None
+        await session.commit()
         activity.logger.info("email %s sent to %s", data.idempotency_key, ", ".join(data.to))
         return EmailResult(message_id, already_sent=False)
 
@@ -182,23 +198,22 @@ class EmailActivities(DatabaseActivities):
         row = await session.scalar(query)
         if row is not None:
             return row
-        session.add(
-            OutboxEmail(
-                idempotency_key=data.idempotency_key,
-                message_id=message_id,
-                template=data.template,
-                recipients=", ".join(data.to),
-                subject=subject[:500],
-                status="pending",
-                attempts=0,
-            )
+        row = OutboxEmail(
+            idempotency_key=data.idempotency_key,
+            message_id=message_id,
+            template=data.template,
+            recipients=", ".join(data.to),
+            subject=subject[:500],
+            status="pending",
+            attempts=0,
         )
+        session.add(row)
         try:
             await session.commit()
         except IntegrityError:  # a concurrent attempt inserted it first
             await session.rollback()
-        row = await session.scalar(query)
-        assert row is not None
+            row = await session.scalar(query)
+            assert row is not None
         return row
 
     async def _fail(self, session: AsyncSession, row: OutboxEmail, reason: str) -> None:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 
 import httpx
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -60,50 +61,52 @@ class SigningActivities(DatabaseActivities):
     async def finalize_signature(self, data: FinalizeSignature) -> str:
         """The signed contract: the reviewed PDF's bytes plus the audit page, stored with the
         general conditions' digest in the proposal row. Idempotent: a retry finds it and stops."""
-        async with heartbeating():
-            return await self._finalize(data)
+        async with heartbeating(), self.session_factory() as session:
+            return await self._finalize(session, data)
 
-    async def _finalize(self, data: FinalizeSignature) -> str:
+    async def _finalize(self, session: AsyncSession, data: FinalizeSignature) -> str:
         documents = ContractDocuments(self.renderer, self.store)
-        async with self.session_factory() as session:
-            proposal, dealer = await proposal_and_dealer(session, data.proposal_id)
-            if proposal.signed_pdf_sha256 and proposal.conditions_pdf_sha256:
-                return proposal.signed_pdf_sha256
-            audit_data = data.audit
-            method = audit_data.method if audit_data else "local"
-            # Signing started before the worker prepared documents (older workflows): the
-            # contract is rendered here, still in the worker.
-            await documents.prepare(proposal, dealer, in_person=method == "sms_code")
-            assert proposal.contract_pdf_sha256 is not None
-            reviewed = self.store.get(proposal.contract_pdf_sha256)
-            assert reviewed is not None
-            audit = SignatureAudit(
-                signer_name=(audit_data.signer_name if audit_data and audit_data.signer_name else None)
-                or f"{proposal.buyer_first_name} {proposal.buyer_last_name}",
-                signed_at=data.signed_at,
-                reviewed_at=(audit_data.reviewed_at if audit_data else None) or proposal.contract_reviewed_at,
-                ip=(audit_data.ip if audit_data else None) or "—",
-                user_agent=(audit_data.user_agent if audit_data else None) or "—",
-                # Of the very bytes appended: the pages before the audit are the reviewed PDF.
-                document_sha256=sha256_hex(reviewed),
-                method=METHOD_LABELS.get(method, method),
-                identification=identification(method, proposal, audit_data),
-                method_key=method,
-            )
-            proposal.signed_pdf_sha256 = await documents.signed_contract(proposal, dealer, audit, reviewed)
-            proposal.signature_method = method
-            await session.commit()
+        proposal, dealer = await proposal_and_dealer(session, data.proposal_id)
+        if proposal.signed_pdf_sha256 and proposal.conditions_pdf_sha256:
             return proposal.signed_pdf_sha256
+        audit_data = data.audit
+        method = audit_data.method if audit_data else "local"
+        # Signing started before the worker prepared documents (older workflows): the
+        # contract is rendered here, still in the worker.
+        await documents.prepare(proposal, dealer, in_person=method == "sms_code")
+        assert proposal.contract_pdf_sha256 is not None
+        reviewed = self.store.get(proposal.contract_pdf_sha256)
+        assert reviewed is not None
+        audit = SignatureAudit(
+            signer_name=(audit_data.signer_name if audit_data and audit_data.signer_name else None)
+            or f"{proposal.buyer_first_name} {proposal.buyer_last_name}",
+            signed_at=data.signed_at,
+            reviewed_at=(audit_data.reviewed_at if audit_data else None) or proposal.contract_reviewed_at,
+            ip=(audit_data.ip if audit_data else None) or "—",
+            user_agent=(audit_data.user_agent if audit_data else None) or "—",
+            # Of the very bytes appended: the pages before the audit are the reviewed PDF.
+            document_sha256=sha256_hex(reviewed),
+            method=METHOD_LABELS.get(method, method),
+            identification=identification(method, proposal, audit_data),
+            method_key=method,
+        )
+        proposal.signed_pdf_sha256 = await documents.signed_contract(proposal, dealer, audit, reviewed)
+        proposal.signature_method = method
+        await session.commit()
+        return proposal.signed_pdf_sha256
 
     @activity.defn(name=ACTIVITY_COMPLETE_SIGNATURE)
     async def complete_signature(self, data: CompleteSignature) -> str:
         """The signed documents, then the signature's emails: one activity, still exactly
         once (the documents are made once, each email is sent once by its key), so a retry
         after a partial failure does only what is left."""
-        async with heartbeating():
-            digest = await self._finalize(data.documents)
+        async with heartbeating(), self.session_factory() as session:
+            # One session, the proposal and its dealer held throughout (the identity map keeps
+            # only what is referenced): the documents and the emails read them once.
+            _held = await proposal_and_dealer(session, data.documents.proposal_id)
+            digest = await self._finalize(session, data.documents)
             for email in data.emails:
-                await self.email.send_proposal_email(email)
+                await self.email.send_proposal_email_in(session, email)
         return digest
 
     @activity.defn(name=ACTIVITY_SIGNING_CODE)

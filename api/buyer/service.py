@@ -89,6 +89,9 @@ class BuyerService:
     settings: Settings
     workflows: ProposalWorkflows | None
     store: DocumentStore = field(init=False)
+    # What `find` found during this request: a route that acts and then shows the page asks
+    # twice, and the second query could only return the same objects.
+    _found: dict[str, tuple[Proposal, Dealer]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.store = DocumentStore(self.settings.documents_dir)
@@ -96,6 +99,8 @@ class BuyerService:
     # --- finding and showing -----------------------------------------------------------------
 
     async def find(self, token: str) -> tuple[Proposal, Dealer]:
+        if token in self._found:
+            return self._found[token]
         if not token or len(token) > 100:
             raise ApiError(404, "unknown_link", UNKNOWN_LINK)
         proposal = await self.session.scalar(
@@ -105,6 +110,7 @@ class BuyerService:
             raise ApiError(404, "unknown_link", UNKNOWN_LINK)
         dealer = await self.session.get(Dealer, proposal.dealer_id)
         assert dealer is not None
+        self._found[token] = proposal, dealer
         return proposal, dealer
 
     def signing_blocked(self, proposal: Proposal) -> bool:
@@ -161,7 +167,7 @@ class BuyerService:
     async def open(self, token: str) -> tuple[Proposal, Dealer, dict[str, Any]]:
         """Opening the link is the `view` event, counted each time the proposal can be viewed."""
         proposal, dealer = await self.find(token)
-        machine = await self.lifecycle(proposal)
+        machine = lifecycle_of(proposal)  # just read: no refresh
         if machine.can("view", now=utcnow(), actor=Actor.BUYER):
             try:
                 machine = lifecycle_of(await self._fire(proposal, "view", EventRequest(actor="buyer")))
