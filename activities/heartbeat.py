@@ -22,8 +22,11 @@ BEAT_EVERY_S = 5.0
 async def heartbeating(every_s: float = BEAT_EVERY_S) -> AsyncIterator[None]:
     """Heartbeat every `every_s` seconds while the block runs (the work itself runs in
     threads or awaits I/O, so the event loop is free to beat). Outside an activity (a
-    direct call in a test or from another activity already beating) it does nothing."""
-    if not activity.in_activity():
+    direct call in a test or from another activity already beating), or in a local
+    activity, it does nothing."""
+    if not activity.in_activity() or activity.info().is_local:
+        # A local activity cannot heartbeat: it lives inside its workflow task, which the
+        # worker keeps alive (and which times out if the worker dies).
         yield
         return
 

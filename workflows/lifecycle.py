@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
         PATCH_LEAN_LIFECYCLE,
         PATCH_LEAN_LIFECYCLE_V2,
         PATCH_LEAN_LIFECYCLE_V3,
+        PATCH_LEAN_LIFECYCLE_V4,
         QUERY_STATUS,
         REFUSED_ERROR_TYPE,
         SIGNAL_RETRY_EMAILS,
@@ -202,7 +203,10 @@ class LifecycleWorkflow(ABC, Generic[MachineT, StatusT]):
         return self._lean_v3() or workflow.patched(PATCH_LEAN_LIFECYCLE_V2)
 
     def _lean_v3(self) -> bool:
-        return workflow.patched(PATCH_LEAN_LIFECYCLE_V3)
+        return self._lean_v4() or workflow.patched(PATCH_LEAN_LIFECYCLE_V3)
+
+    def _lean_v4(self) -> bool:
+        return workflow.patched(PATCH_LEAN_LIFECYCLE_V4)
 
     def _wake_at(self) -> datetime | None:
         """When the lean loop's timer wakes (see `_live_lean`)."""

@@ -62,6 +62,9 @@ from workflows.lifecycle import HEARTBEAT_TIMEOUT, Effect, LifecycleWorkflow, ef
 EMAIL_RETRY = effect_retry("BadEmail", "NoSuchProposal")
 ENVELOPE_RETRY = effect_retry("SignatureProviderRefused", "NoSuchProposal", "NoSuchDocument")
 DOCUMENTS_TIMEOUT = timedelta(minutes=2)
+# The contract to review as a local activity (it falls back to WeasyPrint for text the
+# direct layout cannot write: still well under this).
+LOCAL_PREPARE_TIMEOUT = timedelta(minutes=1)
 # Emails each event sends: (template, recipient).
 EMAILS_ON_EVENT: dict[str, tuple[str, str]] = {
     ProposalEvent.SEND_TO_BUYER: ("proposal_sent", "buyer"),
@@ -105,6 +108,8 @@ class ProposalWorkflow(LifecycleWorkflow[ProposalMachine, ProposalStatus]):
         self.start = start
         self.signature_audit: SignatureAuditData | None = None
         self.envelope_id: str | None = None
+        # The last accept said the buyer signs on our page: no provider to call to prepare.
+        self.signs_on_page = False
 
     @workflow.run
     async def run(self, start: ProposalStart) -> ProposalStatus:
@@ -142,6 +147,8 @@ class ProposalWorkflow(LifecycleWorkflow[ProposalMachine, ProposalStatus]):
     def _apply(self, event: str, request: Any) -> bool:
         if event == ProposalEvent.SIGN:
             self.signature_audit = request.audit
+        if event == ProposalEvent.ACCEPT:
+            self.signs_on_page = request.signature_provider == "local"
         self._fire(event)
         return True
 
@@ -257,14 +264,27 @@ class ProposalWorkflow(LifecycleWorkflow[ProposalMachine, ProposalStatus]):
                 summary="signed contract and general conditions (PDF)",
             )
         elif effect.kind == "prepare_signing":
-            envelope_id = await workflow.execute_activity(
-                ACTIVITY_PREPARE_SIGNING,
-                PrepareSigning(proposal_id, in_person=effect.recipient == "in_person"),
-                start_to_close_timeout=timedelta(minutes=3),
-                heartbeat_timeout=HEARTBEAT_TIMEOUT,
-                retry_policy=ENVELOPE_RETRY,
-                summary="contract to review (PDF) and, remotely, the e-signature envelope",
-            )
+            prepare = PrepareSigning(proposal_id, in_person=effect.recipient == "in_person")
+            summary = "contract to review (PDF) and, remotely, the e-signature envelope"
+            if self._lean_v4() and (prepare.in_person or self.signs_on_page):
+                # Only our own rendering (about a millisecond), no provider: in this workflow
+                # task. A worker dying meanwhile times the task out and another runs it again.
+                envelope_id = await workflow.execute_local_activity(
+                    ACTIVITY_PREPARE_SIGNING,
+                    prepare,
+                    start_to_close_timeout=LOCAL_PREPARE_TIMEOUT,
+                    retry_policy=ENVELOPE_RETRY,
+                    summary=summary,
+                )
+            else:
+                envelope_id = await workflow.execute_activity(
+                    ACTIVITY_PREPARE_SIGNING,
+                    prepare,
+                    start_to_close_timeout=timedelta(minutes=3),
+                    heartbeat_timeout=HEARTBEAT_TIMEOUT,
+                    retry_policy=ENVELOPE_RETRY,
+                    summary=summary,
+                )
             if envelope_id:
                 self.envelope_id = envelope_id
         elif effect.kind == "signature_envelope":

@@ -73,6 +73,9 @@ class EventRequest:
     reason: str | None = None
     # sign: the evidence of the signature (who, how, from where, which document).
     audit: SignatureAuditData | None = None
+    # accept: the signature provider the buyer will sign with ("local": on our page, nothing
+    # to create elsewhere). None (requests from before it was said): one may be involved.
+    signature_provider: str | None = None
 
 
 @dataclass

@@ -237,7 +237,11 @@ class BuyerService:
             self.session,
             proposal,
             bank_details,
-            lambda: self._fire(proposal, "accept", EventRequest(actor="buyer")),
+            lambda: self._fire(
+                proposal,
+                "accept",
+                EventRequest(actor="buyer", signature_provider=self.settings.signature_provider),
+            ),
         )
         return proposal, status
 

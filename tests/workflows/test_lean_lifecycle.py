@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import io
 import json
 from datetime import timedelta
@@ -24,15 +25,48 @@ def pdf_text(data: bytes) -> str:
     return " ".join(" ".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages).split())
 
 
-def assert_long_activities_heartbeat(history: dict) -> None:
-    """A documents activity that died with its worker is retried after the heartbeat timeout
-    (20 s), not its start-to-close timeout (minutes): the buyer's contract mail stays prompt."""
-    scheduled = {
+def scheduled_activities(history: dict) -> dict[str, dict]:
+    return {
         attributes["activityType"]["name"]: attributes
         for event in history["events"]
         if (attributes := event.get("activityTaskScheduledEventAttributes"))
     }
-    for name in ("prepare_signing", "complete_signature"):
+
+
+def local_activities(history: dict) -> list[str]:
+    """The activity types of the history's local activities (their markers' details)."""
+    names = []
+    for event in history["events"]:
+        marker = event.get("markerRecordedEventAttributes", {})
+        if marker.get("markerName") == "core_local_activity":
+            names.append(
+                json.loads(base64.b64decode(marker["details"]["data"]["payloads"][0]["data"]))[
+                    "activity_type"
+                ]
+            )
+    return names
+
+
+def accept_task(history: dict) -> list[str]:
+    """The events between the accept's acceptance and its completion (search-attribute
+    upserts left out): what its answer waited for."""
+    events = [e["eventType"].removeprefix("EVENT_TYPE_") for e in history["events"]]
+    names = [
+        (e.get("workflowExecutionUpdateAcceptedEventAttributes") or {})
+        .get("acceptedRequest", {})
+        .get("input", {})
+        for e in history["events"]
+    ]
+    start = next(i for i, name in enumerate(names) if name.get("name") == "accept")
+    end = events.index("WORKFLOW_EXECUTION_UPDATE_COMPLETED", start)
+    return [e for e in events[start + 1 : end] if e != "UPSERT_WORKFLOW_SEARCH_ATTRIBUTES"]
+
+
+def assert_long_activities_heartbeat(history: dict, names: tuple[str, ...]) -> None:
+    """A documents activity that died with its worker is retried after the heartbeat timeout
+    (20 s), not its start-to-close timeout (minutes): the buyer's contract mail stays prompt."""
+    scheduled = scheduled_activities(history)
+    for name in names:
         assert scheduled[name]["heartbeatTimeout"] == f"{int(HEARTBEAT_TIMEOUT.total_seconds())}s", name
         assert float(scheduled[name]["startToCloseTimeout"].rstrip("s")) > HEARTBEAT_TIMEOUT.total_seconds()
 
@@ -42,15 +76,23 @@ DEFAULT_REMINDERS = (7, 3)
 
 
 async def signed_remotely(  # noqa: ANN201
-    proposals: Proposals, sink: Sink, reminders: tuple[int, int] | None = None
+    proposals: Proposals,
+    sink: Sink,
+    reminders: tuple[int, int] | None = None,
+    signature_provider: str | None = "local",
 ):
-    """Create+send, view, accept, sign; every side effect done, then the window closes."""
+    """Create+send, view, accept (saying, as the API does, where the buyer signs), sign;
+    every side effect done, then the window closes."""
     handle = await proposals.create(send_now=True, reminders=reminders)
     # A buyer takes their time: the expiry timer is running between the steps.
     await proposals.env.sleep(HOUR)
     await fire(handle, "view", actor="buyer")
     await proposals.env.sleep(HOUR)
-    await fire(handle, "accept", actor="buyer")
+    await handle.execute_update(
+        "accept",
+        EventRequest(actor="buyer", signature_provider=signature_provider),
+        result_type=ProposalStatus,
+    )
     # The accept's answer waited for the contract to review: it is there, no polling.
     assert (await proposals.row(handle)).contract_pdf_sha256
     await proposals.env.sleep(HOUR)
@@ -69,21 +111,33 @@ async def signed_remotely(  # noqa: ANN201
 
 
 @pytest.mark.parametrize(
-    ("reminders", "recorded"),
+    ("reminders", "provider", "recorded"),
     [
-        (None, "i11_lean_v3_remote_signed_binding"),
-        (DEFAULT_REMINDERS, "i11_lean_v3_reminders_signed_binding"),
+        (None, "local", "i11_lean_v4_remote_signed_binding"),
+        (DEFAULT_REMINDERS, "local", "i11_lean_v4_reminders_signed_binding"),
+        # An accept that does not say (or a provider to call): the contract to review and
+        # the envelope in an activity of their own, heartbeating.
+        (None, None, "i11_lean_v4_provider_signed_binding"),
     ],
-    ids=["no-reminders", "default-reminders"],
+    ids=["no-reminders", "default-reminders", "provider"],
 )
 async def test_a_remotely_signed_proposal_stays_within_its_history_budget(
-    proposals: Proposals, sink: Sink, reminders: tuple[int, int] | None, recorded: str
+    proposals: Proposals, sink: Sink, reminders: tuple[int, int] | None, provider: str | None, recorded: str
 ) -> None:
-    handle = await signed_remotely(proposals, sink, reminders)
+    handle = await signed_remotely(proposals, sink, reminders, provider)
     history = json.loads((await handle.fetch_history()).to_json())
     costs = history_costs(history)
-    print("remote signed proposal, reminders", reminders, costs)
-    assert_long_activities_heartbeat(history)
+    print("remote signed proposal, reminders", reminders, provider, costs)
+    if provider == "local":
+        # Signed on our page: the contract to review is a local activity of the accept's
+        # workflow task (no activity task, no second workflow task), the signature's documents
+        # and mails an activity that heartbeats.
+        assert accept_task(history) == ["MARKER_RECORDED", "MARKER_RECORDED"]  # read model, contract
+        assert "prepare_signing" in local_activities(history)
+        assert "prepare_signing" not in scheduled_activities(history)
+        assert_long_activities_heartbeat(history, ("complete_signature",))
+    else:
+        assert_long_activities_heartbeat(history, ("prepare_signing", "complete_signature"))
     # Issue 11's budget (main before it: 115 events, 32 actions for this very journey).
     assert costs["events"] <= 60 and costs["actions"] <= 25, costs
     # One timer until signed (the expiry, or the first reminder kept across signing
@@ -121,4 +175,7 @@ async def test_face_to_face_signing_renders_the_contract_in_the_worker(
     assert "à la signature, comme attesté sur l'écran du vendeur" in signed
     assert "depuis l'envoi de la proposition" not in signed
     assert "code à usage unique envoyé par SMS au mobile" in signed
-    await record_history(handle, "i11_lean_v3_in_person_signed")
+    # At the dealer's: no provider, the contract to review is a local activity.
+    history = json.loads((await handle.fetch_history()).to_json())
+    assert "prepare_signing" in local_activities(history)
+    await record_history(handle, "i11_lean_v4_in_person_signed")

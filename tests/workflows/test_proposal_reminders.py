@@ -8,6 +8,7 @@ from datetime import timedelta
 from proposal_harness import Proposals, fire, record_history, status
 
 from support import Sink, eventually
+from workflows.proposal_contract import EventRequest, ProposalStatus
 
 DAY = timedelta(days=1)
 REMINDER = "Rappel : "
@@ -78,7 +79,9 @@ async def test_a_reminder_due_while_signing_waits_and_is_sent_once_if_signing_is
 ) -> None:
     handle = await proposals.create(send_now=True, reminders=(7, 3))
     await fire(handle, "view", actor="buyer")
-    await fire(handle, "accept", actor="buyer")
+    await handle.execute_update(
+        "accept", EventRequest(actor="buyer", signature_provider="local"), result_type=ProposalStatus
+    )
     # The reminder's day passes while the buyer is signing: the timer wakes, nothing is sent.
     await proposals.env.sleep(8 * DAY)
     assert (await status(handle)).state == "signing"
@@ -90,4 +93,4 @@ async def test_a_reminder_due_while_signing_waits_and_is_sent_once_if_signing_is
     await proposals.env.sleep(23 * DAY)
     assert (await handle.result()).state == "expired"
     assert len(reminders(sink)) == 2
-    await record_history(handle, "i11_lean_v3_reminder_paused_while_signing")
+    await record_history(handle, "i11_lean_v4_reminder_paused_while_signing")

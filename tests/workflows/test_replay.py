@@ -38,7 +38,7 @@ def test_histories_are_recorded_for_each_lifecycle_ending() -> None:
         "i15_resend_supersedes_failed_mail",
     } <= names
     # Behind `lean-lifecycle-v1`, then `-v2` (one timer across signing, with and without reminders),
-    # then `-v3` (the accept answers once the contract to review is made).
+    # then `-v3` (the accept answers once the contract to review is made), then `-v4` below.
     assert {"i11_lean_remote_signed_binding", "i11_lean_in_person_signed"} <= names
     assert {
         "i11_lean_v2_remote_signed_binding",
@@ -50,6 +50,14 @@ def test_histories_are_recorded_for_each_lifecycle_ending() -> None:
         "i11_lean_v3_reminders_signed_binding",
         "i11_lean_v3_reminder_paused_while_signing",
         "i11_lean_v3_in_person_signed",
+    } <= names
+    # Behind `-v4`: the contract to review as a local activity when no provider is called.
+    assert {
+        "i11_lean_v4_remote_signed_binding",
+        "i11_lean_v4_reminders_signed_binding",
+        "i11_lean_v4_provider_signed_binding",
+        "i11_lean_v4_reminder_paused_while_signing",
+        "i11_lean_v4_in_person_signed",
     } <= names
 
 
