@@ -1,7 +1,8 @@
 """The email activity: render a French template, send it over SMTP exactly once.
 
 Exactly once, as far as SMTP allows: each logical email has an idempotency key and an
-outbox row. A retry after a successful send finds the row `sent` and stops. The Message-ID
+outbox row, written with the attempt's outcome. A retry after a successful send finds the
+row `sent` and stops. The Message-ID
 is derived from the key, so in the one window we cannot close (sent, then crashed before
 the row was marked) the duplicate carries the same Message-ID and mail clients fold it.
 """
@@ -143,10 +144,26 @@ class EmailActivities(DatabaseActivities):
     async def _deliver_in(
         self, session: AsyncSession, data: EmailInput, rendered: RenderedEmail, message_id: str
     ) -> EmailResult:
-        row = await self._outbox_row(session, data, message_id, rendered.subject)
-        if row.status == "sent":
+        row = await session.scalar(
+            select(OutboxEmail).where(OutboxEmail.idempotency_key == data.idempotency_key)
+        )
+        if row is not None and row.status == "sent":
             return EmailResult(row.message_id, already_sent=True)
-        if not row.message_id:  # queued ahead by a dealer notice (db/dealer_notices.py)
+        if row is None:
+            # Written with the attempt's outcome (sent, or its error) in one commit: a crash
+            # between the send and that commit leaves no row, and the retry sends again with
+            # the same Message-ID, the very window named above.
+            row = OutboxEmail(
+                idempotency_key=data.idempotency_key,
+                message_id=message_id,
+                template=data.template,
+                recipients=", ".join(data.to),
+                subject=rendered.subject[:500],
+                status="pending",
+                attempts=0,
+            )
+            session.add(row)
+        elif not row.message_id:  # queued ahead by a dealer notice (db/dealer_notices.py)
             row.message_id, row.subject = message_id, rendered.subject[:500]
 
         message = EmailMessage()
@@ -187,38 +204,21 @@ class EmailActivities(DatabaseActivities):
         row.status = "sent"
         row.sent_at = datetime.now(UTC)
         row.last_error = None
-        await session.commit()
+        await _commit_outbox(session)
         activity.logger.info("email %s sent to %s", data.idempotency_key, ", ".join(data.to))
         return EmailResult(message_id, already_sent=False)
 
-    async def _outbox_row(
-        self, session: AsyncSession, data: EmailInput, message_id: str, subject: str
-    ) -> OutboxEmail:
-        query = select(OutboxEmail).where(OutboxEmail.idempotency_key == data.idempotency_key)
-        row = await session.scalar(query)
-        if row is not None:
-            return row
-        row = OutboxEmail(
-            idempotency_key=data.idempotency_key,
-            message_id=message_id,
-            template=data.template,
-            recipients=", ".join(data.to),
-            subject=subject[:500],
-            status="pending",
-            attempts=0,
-        )
-        session.add(row)
-        try:
-            await session.commit()
-        except IntegrityError:  # a concurrent attempt inserted it first
-            await session.rollback()
-            row = await session.scalar(query)
-            assert row is not None
-        return row
-
     async def _fail(self, session: AsyncSession, row: OutboxEmail, reason: str) -> None:
         row.last_error = reason[:1000]
+        await _commit_outbox(session)
+
+
+async def _commit_outbox(session: AsyncSession) -> None:
+    """Commit the outbox row; if a concurrent attempt inserted it first, its row stands."""
+    try:
         await session.commit()
+    except IntegrityError:
+        await session.rollback()
 
 
 def _smtp_reason(where: str, exc: BaseException) -> str:
