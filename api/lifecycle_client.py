@@ -20,10 +20,12 @@ from typing import Any, Generic, Protocol, TypeVar
 import structlog
 from temporalio.client import (
     Client,
+    WithStartWorkflowOperation,
     WorkflowHandle,
     WorkflowQueryFailedError,
     WorkflowQueryRejectedError,
     WorkflowUpdateFailedError,
+    WorkflowUpdateHandle,
     WorkflowUpdateRPCTimeoutOrCancelledError,
     WorkflowUpdateStage,
 )
@@ -138,6 +140,17 @@ class ActionNotApplied(ApiError):
         )
 
 
+class NotStarted(ApiError):
+    """503: the workflow of what the request saved could not be started; it was taken back."""
+
+    def __init__(self, kind: LifecycleKind) -> None:
+        super().__init__(
+            503,
+            "temporal_unavailable",
+            f"Could not start the {kind.name}'s workflow; nothing was created. Please retry.",
+        )
+
+
 class ActionPending(Exception):
     """The event was handed to the workflow but has not finished within the bound.
 
@@ -194,17 +207,22 @@ class LifecycleClient(Generic[StatusT]):
             await self.client.start_workflow(
                 self.kind.workflow_type,
                 start,
-                id=self.kind.workflow_id(target_id),
-                task_queue=self.settings.task_queue,
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                # Shown in the Temporal UI's list, so ADV staff recognise it.
-                static_summary=start.summary,
-                search_attributes=start.search_attributes(),
+                **self._start_options(target_id, start),
                 rpc_timeout=START_TIMEOUT,
             )
         except WorkflowAlreadyStartedError:
             log.info("workflow_already_closed", kind=self.kind.name, target_id=str(target_id))
+
+    def _start_options(self, target_id: object, start: StartInput) -> dict[str, Any]:
+        return {
+            "id": self.kind.workflow_id(target_id),
+            "task_queue": self.settings.task_queue,
+            "id_conflict_policy": WorkflowIDConflictPolicy.USE_EXISTING,
+            "id_reuse_policy": WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            # Shown in the Temporal UI's list, so ADV staff recognise it.
+            "static_summary": start.summary,
+            "search_attributes": start.search_attributes(),
+        }
 
     async def start_or_undo(
         self, target_id: object, start: StartInput, undo: Callable[[], Awaitable[None]]
@@ -215,22 +233,74 @@ class LifecycleClient(Generic[StatusT]):
         the workflow runs and nothing is undone. Otherwise a Temporal that refused or is
         down is a 503 saying nothing was created.
         """
-        name = self.kind.name
         try:
             await self.start(target_id, start)
         except Exception as err:
-            if isinstance(err, RPCError) and await self.exists(target_id):
-                log.warning(f"{name}_start_answer_lost", **{f"{name}_id": str(target_id)})
-                return
-            await undo()
-            if isinstance(err, RPCError):
-                log.warning(f"{name}_start_failed", error=str(err)[:200])
-                raise ApiError(
-                    503,
-                    "temporal_unavailable",
-                    f"Could not start the {name}'s workflow; nothing was created. Please retry.",
-                ) from None
+            await self._undo_unless_started(target_id, err, undo)
+
+    async def start_and_fire(
+        self,
+        target_id: object,
+        start: StartInput,
+        undo: Callable[[], Awaitable[None]],
+        event: str,
+        argument: Any,
+        *,
+        update_id: str,
+    ) -> StatusT:
+        """Start the workflow and fire its first event in one call (update-with-start): one
+        round trip and one workflow task instead of two of each.
+
+        If the workflow was not started, as `start_or_undo` (`undo`, then a 503 saying nothing
+        was created). Once it is, the event's outcome is `fire`'s: done, refused, pending...
+        and a retry with the same update id attaches to the same event.
+        """
+        operation: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
+            self.kind.workflow_type, start, **self._start_options(target_id, start)
+        )
+
+        def send() -> Awaitable[WorkflowUpdateHandle[Any]]:
+            return self.client.start_update_with_start_workflow(
+                event,
+                argument,
+                start_workflow_operation=operation,
+                id=update_id,
+                wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+                result_type=self.kind.status_type,
+                rpc_timeout=UPDATE_TIMEOUT,
+            )
+
+        try:
+            return await self._update(target_id, event, update_id, send)
+        except WorkflowAlreadyStartedError:
+            # Closed long ago (its lifecycle ran): nothing new was started, the event is
+            # asked of it as of any workflow.
+            log.info("workflow_already_closed", kind=self.kind.name, target_id=str(target_id))
+            return await self.fire(target_id, event, argument, update_id=update_id)
+        except ActionPending:
+            raise  # accepted, so started
+        except Exception as err:
+            # Refused, not applied, Temporal unreachable...: whether the start happened is
+            # Temporal's to say (the answer may have been lost), as for `start_or_undo`.
+            await self._undo_unless_started(target_id, err, undo)
             raise
+
+    async def _undo_unless_started(
+        self, target_id: object, err: Exception, undo: Callable[[], Awaitable[None]]
+    ) -> None:
+        """After a start that raised `err`: nothing to do if the workflow exists after all
+        (the answer was lost); otherwise `undo`, and a Temporal that refused or is down is a
+        503 saying nothing was created. Returns only when the workflow exists."""
+        name = self.kind.name
+        # ApiError, WorkflowGone: an update-with-start's failure, already mapped.
+        if isinstance(err, RPCError | ApiError | WorkflowGone) and await self.exists(target_id):
+            log.warning(f"{name}_start_answer_lost", **{f"{name}_id": str(target_id)})
+            return
+        await undo()
+        if isinstance(err, RPCError | ApiError | WorkflowGone):
+            log.warning(f"{name}_start_failed", error=str(err)[:200])
+            raise NotStarted(self.kind) from None
+        raise err
 
     async def exists(self, target_id: object) -> bool | None:
         """Whether the workflow exists; None when Temporal cannot tell us."""
@@ -274,20 +344,35 @@ class LifecycleClient(Generic[StatusT]):
         Idempotency-Key, or the event and the read model's `version` it applies to.
         """
         update_id = update_id or update_id_for(event, version)
+
+        def send() -> Awaitable[WorkflowUpdateHandle[Any]]:
+            return self.handle(target_id).start_update(
+                event,
+                argument,
+                id=update_id,
+                wait_for_stage=WorkflowUpdateStage.ACCEPTED,
+                result_type=self.kind.status_type,
+                rpc_timeout=UPDATE_TIMEOUT,
+            )
+
+        return await self._update(target_id, event, update_id, send)
+
+    async def _update(
+        self,
+        target_id: object,
+        event: str,
+        update_id: str | None,
+        send: Callable[[], Awaitable[WorkflowUpdateHandle[Any]]],
+    ) -> StatusT:
+        """Send the update (`send`), wait for its outcome within the bounds, and turn what
+        Temporal answers into the API's answers (see `fire`)."""
         accepted = False
         try:
             # The SDK keeps polling for the outcome while no worker runs (no per-RPC timeout
             # ends it): the overall bound turns that into ActionPending instead of a hang.
             with accept_within(UPDATE_TIMEOUT.total_seconds()):
                 async with asyncio.timeout(UPDATE_TIMEOUT.total_seconds()):
-                    update = await self.handle(target_id).start_update(
-                        event,
-                        argument,
-                        id=update_id,
-                        wait_for_stage=WorkflowUpdateStage.ACCEPTED,
-                        result_type=self.kind.status_type,
-                        rpc_timeout=UPDATE_TIMEOUT,
-                    )
+                    update = await send()
             accepted = True
             async with asyncio.timeout(RESULT_TIMEOUT.total_seconds()):
                 status: StatusT = await update.result(rpc_timeout=RESULT_TIMEOUT)

@@ -12,12 +12,19 @@ from __future__ import annotations
 
 import time
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from temporalio.client import Client, Interceptor, OutboundInterceptor, StartWorkflowUpdateInput
+from temporalio.api.common.v1 import Payload
+from temporalio.client import (
+    Client,
+    Interceptor,
+    OutboundInterceptor,
+    StartWorkflowUpdateInput,
+    StartWorkflowUpdateWithStartInput,
+)
 
 from workflows.update_deadline import HEADER, deadline_header
 
@@ -40,10 +47,18 @@ def accept_within(seconds: float) -> Iterator[float]:
 
 class _Outbound(OutboundInterceptor):
     async def start_workflow_update(self, input: StartWorkflowUpdateInput) -> Any:
-        accept_by = _ACCEPT_BY.get()
-        if accept_by is not None:
-            input.headers = {**input.headers, HEADER: deadline_header(accept_by)}
+        input.headers = _with_deadline(input.headers)
         return await super().start_workflow_update(input)
+
+    async def start_update_with_start_workflow(self, input: StartWorkflowUpdateWithStartInput) -> Any:
+        update = input.update_workflow_input
+        update.headers = _with_deadline(update.headers)
+        return await super().start_update_with_start_workflow(input)
+
+
+def _with_deadline(headers: Mapping[str, Payload]) -> Mapping[str, Payload]:
+    accept_by = _ACCEPT_BY.get()
+    return headers if accept_by is None else {**headers, HEADER: deadline_header(accept_by)}
 
 
 class DeadlineHeaders(Interceptor):

@@ -182,7 +182,8 @@ class BuyerService:
                 # proposal (the read model) instead of an error.
                 log.warning("view_not_counted", proposal_id=str(proposal.id), code=err.code)
                 machine = await self.lifecycle(proposal)
-            await self.session.refresh(proposal)
+        # The page's facts are the row's (a view changes none of them but its count), its
+        # state and actions the machine's: no reading the row again.
         return proposal, dealer, self.view(proposal, dealer, machine)
 
     # --- steps ---------------------------------------------------------------------------------

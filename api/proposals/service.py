@@ -27,7 +27,7 @@ from temporalio.service import RPCError
 
 from api.deps import Clock
 from api.errors import ApiError
-from api.lifecycle_client import ActionPending, EventRefused, ProposalWorkflows, WorkflowGone
+from api.lifecycle_client import ActionPending, EventRefused, NotStarted, ProposalWorkflows, WorkflowGone
 from api.proposals.schemas import EDITABLE_FIELDS, ProposalCreate, ProposalDetail, ProposalPatch
 from api.proposals.views import lifecycle_of, proposal_detail
 from carflow.links import buyer_token_hash
@@ -170,9 +170,27 @@ class ProposalService:
     # --- events -----------------------------------------------------------------------------
 
     async def fire(
-        self, row: Proposal, event: str, request: EventRequest, *, update_id: str | None = None
+        self,
+        row: Proposal,
+        event: str,
+        request: EventRequest,
+        *,
+        update_id: str | None = None,
+        start: bool = False,
     ) -> ProposalStatus:
+        """Fire `event`; with `start` (a new proposal, `update_id` given) its workflow is
+        started by the same call, or the row taken back (`NotStarted`)."""
         try:
+            if start:
+                assert update_id is not None
+                return await self.temporal.start_and_fire(
+                    row.id,
+                    self._start_input(row),
+                    lambda: self._undo(row),
+                    event,
+                    request,
+                    update_id=update_id,
+                )
             return await self.temporal.fire(
                 row.id, event, request, update_id=update_id, version=row.state_version
             )
@@ -220,27 +238,42 @@ class ProposalService:
             earlier = await self._earlier_request(idempotency_key, fingerprint)
             assert earlier is not None
             return Created(await self._converge(earlier, body, replaces), replayed=True)
-        await self._start_or_undo(row)
+        status: ProposalStatus | None = None
+        send_failed: ApiError | None = None
+        if body.send and replaces is None:
+            # Started and sent in one call (update-with-start). With a proposal to replace, that
+            # one is cancelled first: the buyer must not hear of its successor before.
+            try:
+                status = await self._send_new(row, start=True)
+            except NotStarted:
+                raise
+            except ApiError as err:
+                send_failed = err
+        else:
+            await self._start_or_undo(row)
         await self._remember_seller(row.seller_name, row.seller_email, row.seller_phone, row, replaces)
         if replaces is not None:
             await self._cancel_replaced(replaces, row)
-        if not body.send:
-            # Just started, so the fresh row is exactly the workflow's state: no need to ask.
-            return Created(proposal_detail(row, None, self.clock()), replayed=False)
-        try:
-            status = await self._send_new(row)
-        except ApiError as err:
+        if body.send and status is None and send_failed is None:
+            try:
+                status = await self._send_new(row)
+            except ApiError as err:
+                send_failed = err
+        if send_failed is not None:
             # The proposal exists (a draft with its workflow): say so, so the dealer sends it
             # later instead of creating a duplicate.
             raise ApiError(
-                err.status_code,
+                send_failed.status_code,
                 "send_failed",
                 f"The proposal was saved as draft {row.contract_number} but could not be sent "
-                f"({err.message}). Send it with POST /api/v1/proposals/{row.id}/send.",
+                f"({send_failed.message}). Send it with POST /api/v1/proposals/{row.id}/send.",
                 proposal_id=str(row.id),
                 contract_number=row.contract_number,
-                cause=err.code,
+                cause=send_failed.code,
             ) from None
+        if status is None:
+            # Just started, so the fresh row is exactly the workflow's state: no need to ask.
+            return Created(proposal_detail(row, None, self.clock()), replayed=False)
         return Created(await self.detail(row, status), replayed=False)
 
     async def _earlier_request(self, key: str, fingerprint: str) -> Proposal | None:
@@ -421,10 +454,15 @@ class ProposalService:
                 ) from None
             raise
 
-    async def _send_new(self, row: Proposal) -> ProposalStatus:
-        # A fixed update id: a retried create sends the proposal once, not twice.
+    async def _send_new(self, row: Proposal, *, start: bool = False) -> ProposalStatus:
+        """Send the new proposal; with `start`, its workflow is started by the same call.
+        A fixed update id: a retried create sends the proposal once, not twice."""
         return await self.fire(
-            row, "send_to_buyer", EventRequest(actor="dealer"), update_id=f"send-on-create-{row.id}"
+            row,
+            "send_to_buyer",
+            EventRequest(actor="dealer"),
+            update_id=f"send-on-create-{row.id}",
+            start=start,
         )
 
     async def _remember_seller(

@@ -117,8 +117,9 @@ async def test_same_idempotency_key_with_another_body_is_409(client, dealers, ne
     assert await count_rows() == 1
 
 
+@pytest.mark.parametrize("send", [False, True], ids=["draft", "sent-on-create"])
 async def test_workflow_start_failure_is_503_and_leaves_nothing(
-    client, dealers, new_body, count_rows, monkeypatch
+    client, dealers, new_body, count_rows, monkeypatch, send: bool
 ) -> None:
     async def refuse(self, *args, **kwargs) -> None:  # noqa: ANN001, ANN002, ANN003
         raise RPCError("connection refused", RPCStatusCode.UNAVAILABLE, b"")
@@ -126,11 +127,13 @@ async def test_workflow_start_failure_is_503_and_leaves_nothing(
     async def absent(self, *args, **kwargs) -> None:  # noqa: ANN001, ANN002, ANN003
         raise RPCError("workflow not found", RPCStatusCode.NOT_FOUND, b"")
 
-    # At the edge: Temporal refuses the start, and then knows no such workflow.
+    # At the edge: Temporal refuses the start (alone, or with the send in one call), and
+    # then knows no such workflow.
     monkeypatch.setattr(Client, "start_workflow", refuse)
+    monkeypatch.setattr(Client, "start_update_with_start_workflow", refuse)
     monkeypatch.setattr(WorkflowHandle, "describe", absent)
     response = await client.post(
-        URL, json=new_body(), headers={**dealers.a.headers, "Idempotency-Key": "order-44"}
+        URL, json=new_body(send=send), headers={**dealers.a.headers, "Idempotency-Key": "order-44"}
     )
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "temporal_unavailable"

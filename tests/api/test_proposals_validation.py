@@ -167,8 +167,9 @@ async def test_dealer_without_remote_sale_gets_403_in_french_and_nothing_is_crea
     async def record(self, *args, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202
         started.append(args)
 
-    # At the edge: Temporal's own client records any workflow start.
+    # At the edge: Temporal's own client records any workflow start (alone or with an update).
     monkeypatch.setattr(Client, "start_workflow", record)
+    monkeypatch.setattr(Client, "start_update_with_start_workflow", record)
     for body in (new_body(), new_body(send=True), {"garbage": True}):
         response = await client.post(
             URL, json=body, headers={**dealers.no_remote.headers, "Idempotency-Key": "k1"}

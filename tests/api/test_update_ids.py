@@ -58,11 +58,25 @@ async def test_retried_create_while_temporal_is_down_is_503_then_the_next_retry_
     async def down(self, *args, **kwargs) -> None:  # noqa: ANN001, ANN002, ANN003
         raise RPCError("connection refused", RPCStatusCode.UNAVAILABLE, b"")
 
+    async def started_then_down(self, *args, start_workflow_operation, **kwargs) -> None:  # noqa: ANN001, ANN002, ANN003
+        # Temporal goes down after the workflow started, before the send reached it (the SDK
+        # keeps the start of an update-with-start as this input).
+        start = start_workflow_operation._start_workflow_input
+        await self.start_workflow(
+            start.workflow,
+            *start.args,
+            id=start.id,
+            task_queue=start.task_queue,
+            id_conflict_policy=start.id_conflict_policy,
+            search_attributes=start.search_attributes,
+        )
+        await down(self)
+
     headers = {**dealers.a.headers, "Idempotency-Key": "sale-down"}
     body = new_body(send=True)
-    # Temporal goes down after the workflow started, before the send reached it.
     real_start_update = WorkflowHandle.start_update
     monkeypatch.setattr(WorkflowHandle, "start_update", down)
+    monkeypatch.setattr(Client, "start_update_with_start_workflow", started_then_down)
     first = await client.post(URL, json=body, headers=headers)
     assert first.status_code == 503, first.text
     assert first.json()["error"]["code"] == "send_failed"

@@ -12,6 +12,8 @@ import pypdf
 import pytest
 from history_costs import history_costs
 from proposal_harness import Proposals, fire, record_history, status
+from sqlalchemy import event
+from temporalio import activity
 
 from db.documents import DocumentStore
 from support import Sink
@@ -36,8 +38,8 @@ def scheduled_activities(history: dict) -> dict[str, dict]:
 def local_activities(history: dict) -> list[str]:
     """The activity types of the history's local activities (their markers' details)."""
     names = []
-    for event in history["events"]:
-        marker = event.get("markerRecordedEventAttributes", {})
+    for recorded in history["events"]:
+        marker = recorded.get("markerRecordedEventAttributes", {})
         if marker.get("markerName") == "core_local_activity":
             names.append(
                 json.loads(base64.b64decode(marker["details"]["data"]["payloads"][0]["data"]))[
@@ -179,3 +181,35 @@ async def test_face_to_face_signing_renders_the_contract_in_the_worker(
     history = json.loads((await handle.fetch_history()).to_json())
     assert "prepare_signing" in local_activities(history)
     await record_history(handle, "i11_lean_v4_in_person_signed")
+
+
+# Statements the activities send for one remote sale, to the end of the withdrawal window
+# (tests/api/test_statement_budgets.py does the API's lists). Raising it is a decision to
+# write down here, with why. The benchmark's sale (a dealer without notices) went from 45 to
+# 30 when the emails and the signature shared their reads (`f2d1ce4`) and the outbox row was
+# written once per attempt. Here the dealer wants notices: its first-view notice is queued
+# and its sale notice sent; and the window's end is projected, its failure rows forgotten.
+ACTIVITY_STATEMENTS = 38
+
+
+async def test_a_remote_sale_s_activities_stay_within_their_statement_budget(
+    proposals: Proposals, sink: Sink
+) -> None:
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:  # noqa: ANN001
+        if activity.in_activity():  # the worker's, not this test's own reads and writes
+            seen.append(" ".join(statement.split())[:120])
+
+    engine = proposals.session_factory.kw["bind"]
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        await signed_remotely(proposals, sink)
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    assert len(seen) <= ACTIVITY_STATEMENTS, "\n".join(seen)
+    # Each email reads its proposal once, and the signature's three read it once between them.
+    reads = [s for s in seen if s.startswith("SELECT proposals.id,")]
+    # The proposal mail, the first-view notice, the contract to review, the signature's documents
+    # and mails.
+    assert len(reads) == 4, "\n".join(seen)
