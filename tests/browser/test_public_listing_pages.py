@@ -83,7 +83,9 @@ async def test_a_contact_error_opens_on_the_field_to_correct(listing_url: str, p
     await phone.get_by_label("Votre message").fill("Bonjour, le véhicule est-il toujours disponible ?")
     await phone.get_by_role("button", name="Envoyer mon message").click()
 
-    assert await phone.evaluate("document.activeElement.id") == "contact-email"
+    # Waits for the answer's page (the click only starts the navigation): a loaded box was
+    # seen reading the focus of the page being left.
+    await expect(phone.locator("#contact-email")).to_be_focused()
     assert await in_first_screen(phone, "#contact-email")
     await expect(phone.get_by_label("Votre message")).to_have_value(
         "Bonjour, le véhicule est-il toujours disponible ?"
