@@ -2,9 +2,9 @@
 
 Exactly once, as far as SMTP allows: each logical email has an idempotency key and an
 outbox row, written with the attempt's outcome. A retry after a successful send finds the
-row `sent` and stops. The Message-ID
-is derived from the key, so in the one window we cannot close (sent, then crashed before
-the row was marked) the duplicate carries the same Message-ID and mail clients fold it.
+row `sent` and stops. The Message-ID is derived from the key, so in the one window we cannot
+close (sent, then crashed before the row was marked) the duplicate carries the same
+Message-ID and mail clients fold it.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from temporalio.exceptions import ApplicationError
 from activities.database import DatabaseActivities, proposal_and_dealer
 from activities.email_templates import EmailRenderer, RenderedEmail, UnknownTemplate
 from activities.email_types import EmailInput, EmailResult
-from activities.proposal_emails import load_proposal_email
+from activities.proposal_emails import proposal_email
 from carflow.settings import Settings
 from db.documents import DocumentStore
 from db.models import OutboxEmail, Proposal
@@ -80,10 +80,8 @@ class EmailActivities(DatabaseActivities):
     async def send_proposal_email_in(self, session: AsyncSession, data: ProposalEmail) -> EmailResult | None:
         """`send_proposal_email` in the caller's session: the signature's three emails read
         the proposal and its dealer once (the session's identity map), not once each."""
-        # Held until the end: the identity map keeps only what is referenced, and the
-        # queries below find them there.
-        proposal, _dealer = await proposal_and_dealer(session, data.proposal_id)
-        found = await load_proposal_email(session, self.settings, data)
+        proposal, dealer = await proposal_and_dealer(session, data.proposal_id)
+        found = await proposal_email(session, self.settings, data, proposal, dealer)
         if found is None:  # e.g. a dealer without a contact email: nothing to send
             activity.logger.warning("no recipient for %s of proposal %s", data.template, data.proposal_id)
             return None

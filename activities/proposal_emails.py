@@ -6,13 +6,13 @@ workflow history holds no names or addresses.
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from temporalio.exceptions import ApplicationError
 
 from activities.contract_context import parties_context, product_context
+from activities.database import proposal_and_dealer
 from activities.email_types import Attachment, EmailInput
 from carflow.formatting import euros, french_date, french_datetime
 from carflow.links import buyer_token
@@ -39,17 +39,20 @@ TEMPLATES = {
 async def load_proposal_email(
     session: AsyncSession, settings: Settings, data: ProposalEmail
 ) -> EmailInput | None:
+    """The email `data` names, its proposal and dealer read first (`proposal_email`)."""
+    proposal, dealer = await proposal_and_dealer(session, data.proposal_id)
+    return await proposal_email(session, settings, data, proposal, dealer)
+
+
+async def proposal_email(
+    session: AsyncSession, settings: Settings, data: ProposalEmail, proposal: Proposal, dealer: Dealer
+) -> EmailInput | None:
+    """The email `data` names, for a proposal and dealer the caller has read; None when the
+    dealer has nowhere to receive it (or does not want it)."""
     if data.template not in TEMPLATES:
         raise ApplicationError(
             f"unknown proposal email {data.template!r}", non_retryable=True, type="BadEmail"
         )
-    proposal = await session.get(Proposal, uuid.UUID(data.proposal_id))
-    if proposal is None:
-        raise ApplicationError(
-            f"proposal {data.proposal_id} is not in the database", non_retryable=True, type="NoSuchProposal"
-        )
-    dealer = await session.get(Dealer, proposal.dealer_id)
-    assert dealer is not None  # foreign key
     context: dict[str, Any] = {
         **parties_context(proposal, dealer),
         "product_label": proposal.product_label,
